@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "common/keyed_hash.h"
+#include "common/time.h"
+#include "limit/bucket_key.h"
+#include "limit/bucket_layout.h"
+#include "limit/limit_config.h"
+
+namespace sipwall {
+
+struct TableStats {
+  size_t capacity = 0;          // slots (the requested capacity rounded up)
+  size_t size = 0;              // sources tracked now
+  uint64_t inserts = 0;         // new sources
+  uint64_t evictions_idle = 0;  // victims whose bucket was full again (nothing lost)
+  uint64_t evictions_busy = 0;  // victims still below their burst (state lost)
+  uint64_t conforming = 0;      // consume() == true
+  uint64_t limited = 0;         // consume() == false
+
+  bool operator==(const TableStats&) const = default;
+};
+
+// Per-source token buckets for one worker core: fixed capacity, allocated and pre-faulted in
+// the constructor, then no allocation, no lock and no system call. Not thread-safe: one table
+// per worker (RSS on L3 sends a source to the same core every time).
+//
+// Layout: 2^k buckets of 8 slots (bucket_layout.h): 48 bytes per source, so the default
+// 1,048,576 sources take 48 MiB (2 MiB aligned, transparent huge pages requested). A key
+// hashes (keyed hash, seeded) to two candidate buckets and a 16-bit tag; a lookup compares the
+// 8 tags of each bucket at once and the full key only on a tag match. New keys go to the
+// emptier bucket.
+//
+// Eviction, when both candidate buckets are full, picks among their 16 entries, in order:
+//   1. entries whose bucket is full again (idle long enough to refill): dropping one loses
+//      nothing, because a re-created entry starts full too;
+//   2. then the fewest packets seen (a saturating per-entry count), so a long-lived source
+//      with history is never pushed out by one-packet sources;
+//   3. then the entry that will be full soonest (for full entries: idle the longest);
+//   4. then the lowest slot (deterministic).
+// So a flood of spoofed one-packet sources only ever replaces idle entries and each other;
+// a rate-limited flooder keeps its empty bucket and stays limited.
+//
+// Time: the caller's clock (TSC live, packet timestamps offline). If time goes backwards the
+// entry gets no refill and is re-anchored at the new time. All arithmetic is integer, so the
+// same seed and the same calls give the same results.
+class TokenBucketTable {
+ public:
+  // capacity is rounded up to a power of two, at least 16 and at most 2^27 slots.
+  TokenBucketTable(size_t capacity, uint64_t hash_seed);
+  ~TokenBucketTable();
+  TokenBucketTable(const TokenBucketTable&) = delete;
+  TokenBucketTable& operator=(const TokenBucketTable&) = delete;
+
+  // Takes one token; true = conforming, false = over the limit (the packet is a flood drop).
+  // A source seen for the first time starts with a full bucket.
+  bool consume(const BucketKey& key, BucketParams params, Nanos now);
+
+  // Hashes the key and prefetches its two candidate buckets (12 cache lines). For bursts:
+  // prefetch every packet's key, then consume them in order.
+  void prefetch(const BucketKey& key) const;
+
+  // Tokens the key's bucket holds at `now` (whole tokens, rounded down), or nullopt when the
+  // source is not tracked. Read-only: for tests, control-plane queries and debugging.
+  std::optional<uint64_t> tokens(const BucketKey& key, BucketParams params, Nanos now) const;
+
+  TableStats stats() const;
+  size_t capacity() const { return bucket_count_ * limit_detail::kSlotsPerBucket; }
+
+ private:
+  struct Probe;
+  struct Slot {
+    limit_detail::Bucket* bucket;
+    unsigned index;
+  };
+
+  Probe probe(const BucketKey& key) const;
+  Slot find(const Probe& p) const;
+  Slot insert(const Probe& p, Nanos now);
+
+  struct FreeBuckets {
+    void operator()(limit_detail::Bucket* buckets) const;
+  };
+
+  KeyHash hash_;
+  size_t bucket_count_;
+  size_t bucket_mask_;
+  std::unique_ptr<limit_detail::Bucket[], FreeBuckets> buckets_;
+  TableStats stats_;
+};
+
+}  // namespace sipwall
