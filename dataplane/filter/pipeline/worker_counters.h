@@ -1,0 +1,51 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "common/verdict.h"
+
+namespace sipwall {
+
+// Plain per-worker memory: only its own worker writes it, readers sum copies when scraping.
+struct WorkerCounters {
+  uint64_t packets = 0;
+  std::array<uint64_t, 3> verdicts{};              // indexed by Verdict
+  std::array<uint64_t, kDropReasonCount> drops{};  // indexed by DropReason
+  std::vector<uint64_t> signature_hits;            // packets per signature rule index
+  std::vector<uint64_t> signature_alerts;          // alert-only matches per rule index
+  uint64_t datagrams_reassembled = 0;
+
+  void resize_rules(size_t n) {
+    signature_hits.assign(n, 0);
+    signature_alerts.assign(n, 0);
+  }
+
+  void count(const Decision& d) {
+    ++packets;
+    ++verdicts[static_cast<size_t>(d.verdict)];
+    if (d.verdict == Verdict::drop) {
+      ++drops[static_cast<size_t>(d.reason)];
+      if (d.rule != kNoRule && d.rule < signature_hits.size()) ++signature_hits[d.rule];
+    }
+  }
+
+  uint64_t verdict(Verdict v) const { return verdicts[static_cast<size_t>(v)]; }
+  uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
+
+  WorkerCounters& operator+=(const WorkerCounters& o) {
+    packets += o.packets;
+    for (size_t i = 0; i < verdicts.size(); ++i) verdicts[i] += o.verdicts[i];
+    for (size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
+    if (signature_hits.size() < o.signature_hits.size()) resize_rules(o.signature_hits.size());
+    for (size_t i = 0; i < o.signature_hits.size(); ++i) {
+      signature_hits[i] += o.signature_hits[i];
+      signature_alerts[i] += o.signature_alerts[i];
+    }
+    datagrams_reassembled += o.datagrams_reassembled;
+    return *this;
+  }
+};
+
+}  // namespace sipwall

@@ -1,0 +1,314 @@
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "frame_builder.h"
+#include "sig/default_signatures.h"
+#include "sig/signature_set.h"
+#include "sip_samples.h"
+
+namespace sipwall {
+namespace {
+
+using test::Bytes;
+using test::FrameBuilder;
+using test::SipSample;
+
+constexpr Nanos kMs = kNanosPerMilli;
+constexpr Nanos kSec = kNanosPerSecond;
+
+struct Recorder : DecisionSink {
+  std::map<uint64_t, Decision> decided;
+  std::vector<uint64_t> order;
+  void decide(uint64_t cookie, const Decision& d) override {
+    EXPECT_FALSE(decided.contains(cookie)) << "packet " << cookie << " decided twice";
+    decided[cookie] = d;
+    order.push_back(cookie);
+  }
+};
+
+Bytes rtp(uint16_t seq, size_t payload = 160, uint8_t first = 0x80, uint8_t second = 0x00) {
+  Bytes b(12 + payload, 0xd5);
+  const uint8_t header[12] = {first,
+                              second,
+                              static_cast<uint8_t>(seq >> 8),
+                              static_cast<uint8_t>(seq),
+                              0,
+                              0,
+                              0,
+                              160,
+                              0x12,
+                              0x34,
+                              0x56,
+                              0x78};
+  std::copy(std::begin(header), std::end(header), b.begin());
+  return b;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto compiled = SignatureSet::compile(default_signature_rules());
+    ASSERT_TRUE(compiled) << compiled.error;
+    signatures_ = compiled.set.release();
+  }
+  static void TearDownTestSuite() { delete signatures_; }
+
+  void make(FilterConfig config = {}) {
+    config.limits.table_capacity = 4096;
+    pipeline_ = std::make_unique<Pipeline>(config, *signatures_);
+  }
+  void SetUp() override { make(); }
+
+  Decision judge(const Bytes& frame, Nanos now = 0) {
+    const uint64_t cookie = next_cookie_++;
+    pipeline_->process(frame, cookie, now, sink_);
+    EXPECT_TRUE(sink_.decided.contains(cookie)) << "packet " << cookie << " not decided";
+    return sink_.decided[cookie];
+  }
+
+  Bytes sip_frame(const SipSample& s, std::string_view src = "198.51.100.7") {
+    FrameBuilder b;
+    if (src.find(':') == std::string_view::npos) {
+      b.ipv4(src, "192.0.2.10");
+    } else {
+      b.ipv6(src, "2001:db8::10");
+    }
+    return b.udp(5060, 5060, test::sip_request(s));
+  }
+
+  static inline const SignatureSet* signatures_ = nullptr;
+  std::unique_ptr<Pipeline> pipeline_;
+  Recorder sink_;
+  uint64_t next_cookie_ = 1;
+};
+
+TEST_F(PipelineTest, CleanSipIsPuntedOverBothFamilies) {
+  EXPECT_EQ(judge(sip_frame({})), Decision::punt());
+  EXPECT_EQ(judge(sip_frame({}, "2001:db8:1::7")), Decision::punt());
+  FrameBuilder b;
+  EXPECT_EQ(judge(b.udp(5060, 40000, test::sip_response(200, "OK", {}))), Decision::punt());
+  EXPECT_EQ(pipeline_->counters().verdict(Verdict::punt), 3u);
+}
+
+TEST_F(PipelineTest, BrokenSipIsMalformed) {
+  FrameBuilder b;
+  std::string bad = test::sip_request({});
+  bad.replace(bad.find("SIP/2.0\r\n"), 7, "SIP/7.0");
+  EXPECT_EQ(judge(b.udp(40000, 5060, bad)), Decision::drop(DropReason::malformed_sip));
+  EXPECT_EQ(judge(b.udp(40000, 5060, "hello")), Decision::drop(DropReason::malformed_sip));
+}
+
+TEST_F(PipelineTest, CrlfKeepalivesArePuntedNotMalformed) {
+  FrameBuilder b;
+  EXPECT_EQ(judge(b.udp(40000, 5060, "\r\n\r\n")), Decision::punt());
+  EXPECT_EQ(judge(b.udp(5060, 40000, "\r\n")), Decision::punt());
+  EXPECT_EQ(judge(b.udp(40000, 5060, "\r\n\r\n\r\n")), Decision::drop(DropReason::malformed_sip));
+  EXPECT_EQ(judge(b.udp(40000, 5060, "")), Decision::drop(DropReason::malformed_sip));
+}
+
+TEST_F(PipelineTest, ScannerIsDroppedUnderItsRule) {
+  SipSample s;
+  s.method = "OPTIONS";
+  s.user_agent = "friendly-scanner";
+  const Decision d = judge(sip_frame(s));
+  ASSERT_EQ(d.verdict, Verdict::drop);
+  EXPECT_EQ(d.reason, DropReason::signature);
+  ASSERT_NE(d.rule, kNoRule);
+  EXPECT_NE(signatures_->rule(d.rule).id.find("friendly-scanner"), std::string::npos);
+  EXPECT_EQ(pipeline_->counters().signature_hits[d.rule], 1u);
+}
+
+TEST_F(PipelineTest, InviteFloodFromOneSourceStopsAtTheBurst) {
+  int punted = 0;
+  for (int i = 0; i < 100; ++i) {
+    SipSample s;
+    s.cseq = static_cast<unsigned>(i + 1);
+    const Decision d = judge(sip_frame(s), static_cast<Nanos>(i) * 10'000);  // 100 in 1 ms
+    if (d == Decision::punt()) {
+      ++punted;
+    } else {
+      EXPECT_EQ(d, Decision::drop(DropReason::flood));
+    }
+  }
+  EXPECT_EQ(punted, 40);  // INVITE burst
+  // INVITE refills at 20/s: the 41st token is complete 50 ms after the first packet.
+  EXPECT_EQ(judge(sip_frame({}), 45 * kMs), Decision::drop(DropReason::flood));
+  EXPECT_EQ(judge(sip_frame({}), 55 * kMs), Decision::punt());
+  // Another source is unaffected.
+  EXPECT_EQ(judge(sip_frame({}, "198.51.100.8"), 60 * kMs), Decision::punt());
+}
+
+TEST_F(PipelineTest, RotatingAddressesInsideOneSlash64ShareABucket) {
+  int punted = 0;
+  for (int i = 0; i < 60; ++i) {
+    const std::string src = "2001:db8:a:b::" + std::to_string(i + 1);
+    punted += judge(sip_frame({}, src), static_cast<Nanos>(i) * 1000) == Decision::punt();
+  }
+  EXPECT_EQ(punted, 40);
+  EXPECT_EQ(judge(sip_frame({}, "2001:db8:a:c::1"), 100'000), Decision::punt());
+}
+
+TEST_F(PipelineTest, AclDeniesAndAllowListedSourcesSkipRateLimits) {
+  FilterConfig cfg;
+  cfg.acl = {{*IpPrefix::parse("203.0.113.0/24"), AclAction::deny},
+             {*IpPrefix::parse("198.51.100.0/24"), AclAction::allow}};
+  make(cfg);
+  EXPECT_EQ(judge(sip_frame({}, "203.0.113.9")), Decision::drop(DropReason::acl));
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(judge(sip_frame({}, "198.51.100.7")), Decision::punt());
+  // Trusted sources are still validated and scanned.
+  SipSample scanner;
+  scanner.user_agent = "sipcli/v1.8";
+  EXPECT_EQ(judge(sip_frame(scanner, "198.51.100.7")).reason, DropReason::signature);
+}
+
+TEST_F(PipelineTest, BansApplyUntilTheyExpire) {
+  ASSERT_TRUE(pipeline_->ban(*IpPrefix::parse("198.51.100.0/24"), 10 * kSec));
+  EXPECT_EQ(judge(sip_frame({}), 1 * kSec), Decision::drop(DropReason::ban));
+  EXPECT_EQ(judge(sip_frame({}, "192.0.2.99"), 1 * kSec), Decision::punt());
+  EXPECT_EQ(judge(sip_frame({}), 11 * kSec), Decision::punt());
+}
+
+TEST_F(PipelineTest, MediaIsCheckedAndRateLimitedPerFlow) {
+  FrameBuilder b;
+  const auto frame = [&](const Bytes& payload, uint16_t port) {
+    return b.frame(test::kProtoUdp, b.udp_segment(30000, port, payload));
+  };
+  EXPECT_EQ(judge(frame(rtp(1), 10000)), Decision::pass());
+  EXPECT_EQ(judge(frame(rtp(2, 160, 0x40), 10000)), Decision::drop(DropReason::rtp_invalid));
+  const Bytes rtcp_rr = {0x80, 201, 0x00, 0x01, 0, 0, 0, 1};
+  EXPECT_EQ(judge(frame(rtcp_rr, 10001)), Decision::pass());
+  const Bytes rtcp_bad = {0x80, 199, 0x00, 0x01, 0, 0, 0, 1};
+  EXPECT_EQ(judge(frame(rtcp_bad, 10001)), Decision::drop(DropReason::rtp_invalid));
+  int passed = 0;
+  for (uint16_t i = 0; i < 500; ++i) {
+    passed += judge(frame(rtp(i), 10002), 1000 + i) == Decision::pass();
+  }
+  EXPECT_EQ(passed, 400);                                          // RTP burst per flow
+  EXPECT_EQ(judge(frame(rtp(9), 10004), 2000), Decision::pass());  // another flow
+}
+
+TEST_F(PipelineTest, PinholeEnforcementDropsMediaToUnopenedPorts) {
+  FilterConfig cfg;
+  cfg.enforce_pinholes = true;
+  make(cfg);
+  FrameBuilder b;
+  const Bytes frame = b.frame(test::kProtoUdp, b.udp_segment(30000, 10000, rtp(1)));
+  EXPECT_EQ(judge(frame, 0), Decision::drop(DropReason::rtp_no_pinhole));
+  ASSERT_TRUE(pipeline_->open_pinhole(*IpAddress::parse("198.51.100.2"), 10000, 5 * kSec));
+  EXPECT_EQ(judge(frame, 1 * kSec), Decision::pass());
+  EXPECT_EQ(judge(frame, 6 * kSec), Decision::drop(DropReason::rtp_no_pinhole));
+}
+
+TEST_F(PipelineTest, TransitTcpSignalingAndNonIp) {
+  FrameBuilder b;
+  EXPECT_EQ(judge(b.udp(40000, 53, "dns?")), Decision::pass());
+  EXPECT_EQ(judge(b.tcp(40000, 443, test::kTcpSyn, "")), Decision::pass());
+  EXPECT_EQ(judge(b.tcp(40000, 5061, test::kTcpSyn, "")), Decision::punt());
+  EXPECT_EQ(judge(b.tcp(40000, 5060, test::kTcpAck, "INVITE ...")), Decision::punt());
+  EXPECT_EQ(judge(b.ethernet(0x0806, Bytes(28, 0))), Decision::pass());  // ARP
+}
+
+TEST_F(PipelineTest, SipOnUnlistedPortsIsRecognisedByContent) {
+  FrameBuilder b;
+  // A registrar answering from an ephemeral port to a client port inside the media range.
+  EXPECT_EQ(judge(b.udp(41983, 12484, test::sip_response(100, "Trying", {}))), Decision::punt());
+  SipSample scanner;
+  scanner.user_agent = "friendly-scanner";
+  EXPECT_EQ(judge(b.udp(40000, 5080, test::sip_request(scanner))).reason, DropReason::signature);
+  EXPECT_EQ(judge(b.udp(40000, 5080, "INVITE sip:x SIP/2.0\r\n\r\n")),
+            Decision::drop(DropReason::malformed_sip));
+  EXPECT_EQ(judge(b.udp(40000, 8080, "GET / HTTP/1.1\r\n\r\n")), Decision::pass());
+
+  FilterConfig ports_only;
+  ports_only.sip_by_content = false;
+  make(ports_only);
+  EXPECT_EQ(judge(b.udp(40000, 5080, test::sip_request(scanner))), Decision::pass());
+}
+
+TEST_F(PipelineTest, BrokenHeadersAreMalformedL3OrL4) {
+  FrameBuilder b;
+  Bytes frame = b.udp(40000, 5060, test::sip_request({}));
+  Bytes bad_version = frame;
+  bad_version[14] = 0x55;  // IPv4 header says version 5
+  EXPECT_EQ(judge(bad_version), Decision::drop(DropReason::malformed_l3));
+  Bytes long_udp = frame;
+  test::set16(long_udp, 14 + 20 + 4, 0xFFF0);  // UDP length beyond the IP payload
+  EXPECT_EQ(judge(long_udp), Decision::drop(DropReason::malformed_l4));
+  EXPECT_EQ(judge(Bytes(frame.begin(), frame.begin() + 20)),
+            Decision::drop(DropReason::malformed_l3));
+}
+
+TEST_F(PipelineTest, FragmentsGetTheirDatagramsVerdictWhenItCompletes) {
+  SipSample s;
+  s.body = test::sdp_offer("198.51.100.7", 10000);
+  s.pad_to = 3000;
+  FrameBuilder b;
+  const std::string invite = test::sip_request(s);
+  const auto frags = b.udp_fragments(5060, 5060, test::to_bytes(invite), 1000);
+  ASSERT_GE(frags.size(), 3u);
+  std::vector<uint64_t> cookies;
+  for (size_t i = 0; i < frags.size(); ++i) {
+    const uint64_t c = next_cookie_++;
+    cookies.push_back(c);
+    pipeline_->process(frags[i], c, 0, sink_);
+    EXPECT_EQ(sink_.decided.size(), i + 1 == frags.size() ? frags.size() : 0u);
+  }
+  for (const auto c : cookies) EXPECT_EQ(sink_.decided[c], Decision::punt());
+  EXPECT_EQ(pipeline_->counters().datagrams_reassembled, 1u);
+
+  SipSample scanner = s;
+  scanner.user_agent = "friendly-scanner";
+  FrameBuilder v6;
+  v6.ipv6("2001:db8::7", "2001:db8::10");
+  for (const auto& f :
+       v6.udp_fragments(5060, 5060, test::to_bytes(test::sip_request(scanner)), 1000)) {
+    pipeline_->process(f, next_cookie_++, 0, sink_);
+  }
+  size_t signature_drops = 0;
+  for (const auto& [c, d] : sink_.decided) signature_drops += d.reason == DropReason::signature;
+  EXPECT_GE(signature_drops, 3u);
+}
+
+TEST_F(PipelineTest, IncompleteDatagramsTimeOutOrDrainAsFragmentDrops) {
+  FrameBuilder b;
+  SipSample s;
+  s.pad_to = 3000;
+  const auto frags = b.udp_fragments(5060, 5060, test::to_bytes(test::sip_request(s)), 1000);
+  pipeline_->process(frags[0], 1, 0, sink_);
+  pipeline_->expire(1 * kSec, sink_);
+  EXPECT_TRUE(sink_.decided.empty());
+  pipeline_->expire(6 * kSec, sink_);
+  ASSERT_EQ(sink_.decided.size(), 1u);
+  EXPECT_EQ(sink_.decided[1], Decision::drop(DropReason::fragment));
+  pipeline_->process(frags[1], 2, 7 * kSec, sink_);
+  EXPECT_EQ(sink_.decided.size(), 1u);
+  pipeline_->drain(sink_);
+  EXPECT_EQ(sink_.decided[2], Decision::drop(DropReason::fragment));
+}
+
+TEST_F(PipelineTest, EveryPacketIsCountedOnceUnderOneVerdict) {
+  FrameBuilder b;
+  SipSample scanner;
+  scanner.user_agent = "sipcli/v1.8";
+  judge(sip_frame({}));
+  judge(sip_frame(scanner));
+  judge(b.udp(40000, 5060, "garbage"));
+  judge(b.udp(40000, 53, "dns"));
+  judge(Bytes(10, 0));
+  const WorkerCounters& c = pipeline_->counters();
+  EXPECT_EQ(c.packets, 5u);
+  EXPECT_EQ(c.verdict(Verdict::pass) + c.verdict(Verdict::punt) + c.verdict(Verdict::drop), 5u);
+  uint64_t by_reason = 0;
+  for (const uint64_t n : c.drops) by_reason += n;
+  EXPECT_EQ(by_reason, c.verdict(Verdict::drop));
+  EXPECT_EQ(c.drops[0], 0u);  // never "drop for no reason"
+}
+
+}  // namespace
+}  // namespace sipwall
