@@ -1,0 +1,130 @@
+#include "app_options.h"
+
+#include <charconv>
+#include <string_view>
+
+namespace sipwall {
+namespace {
+
+template <typename T>
+bool parse_number(std::string_view s, T& out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
+}
+
+}  // namespace
+
+bool handles_own_arguments(std::span<const std::string> args) {
+  for (const auto& a : args) {
+    if (a == "--") return false;
+    if (a == "--offline" || a == "--help" || a == "-h" || a == "--version") return true;
+  }
+  return false;
+}
+
+AppOptionsParse parse_app_options(std::span<const std::string> args) {
+  AppOptionsParse r;
+  auto& o = r.options;
+  auto fail = [&r](std::string msg) {
+    r.error = std::move(msg);
+    return r;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h") {
+      o.mode = AppMode::help;
+    } else if (a == "--version") {
+      o.mode = AppMode::version;
+    } else if (a == "--offline") {
+      if (!value(o.offline.input)) return fail("--offline needs a capture file");
+      o.mode = AppMode::offline;
+    } else if (a == "--out") {
+      if (!value(o.offline.out_dir)) return fail("--out needs a directory");
+    } else if (a == "--profile") {
+      if (!value(v)) return fail("--profile needs strict or liberal");
+      if (v == "strict") {
+        o.filter.sip.profile = SipProfile::strict;
+      } else if (v == "liberal") {
+        o.filter.sip.profile = SipProfile::liberal;
+      } else {
+        return fail("--profile: '" + v + "' is not strict or liberal");
+      }
+    } else if (a == "--outside-port" || a == "--inside-port" || a == "--punt-port") {
+      uint16_t port = 0;
+      if (!value(v) || !parse_number(v, port)) return fail(a + " needs a port id");
+      if (a == "--outside-port") o.live.outside_port = port;
+      if (a == "--inside-port") o.live.inside_port = port;
+      if (a == "--punt-port") o.live.punt_port = port;
+    } else if (a == "--stats-interval") {
+      if (!value(v) || !parse_number(v, o.live.stats_interval_s)) {
+        return fail("--stats-interval needs seconds");
+      }
+    } else if (a == "--sip-ports" || a == "--media-ports") {
+      if (!value(v)) return fail(a + " needs a port list");
+      auto parsed = parse_port_ranges(v);
+      if (!parsed.error.empty()) return fail(a + ": " + parsed.error);
+      if (a == "--sip-ports") {
+        o.filter.ports.sip_udp = parsed.ranges;
+        o.filter.ports.sip_tcp = parsed.ranges;
+      } else {
+        o.filter.ports.media = parsed.ranges;
+      }
+    } else if (a == "--tls-ports") {
+      if (!value(v)) return fail(a + " needs a port list");
+      auto parsed = parse_port_ranges(v);
+      if (!parsed.error.empty()) return fail(a + ": " + parsed.error);
+      o.filter.ports.sip_tls = parsed.ranges;
+    } else if (a == "--source-table-size") {
+      if (!value(v) || !parse_number(v, o.filter.limits.table_capacity) ||
+          o.filter.limits.table_capacity < 64) {
+        return fail("--source-table-size needs a number of sources (at least 64)");
+      }
+    } else if (a == "--enforce-pinholes") {
+      o.filter.enforce_pinholes = true;
+    } else {
+      return fail("unknown option '" + a + "'");
+    }
+  }
+  if (o.mode == AppMode::offline && o.offline.out_dir.empty()) {
+    return fail("--offline needs --out DIR");
+  }
+  if (o.mode == AppMode::live && !o.offline.out_dir.empty()) {
+    return fail("--out only goes with --offline");
+  }
+  return r;
+}
+
+std::string usage_text(const std::string& program) {
+  return "Usage:\n"
+         "  " +
+         program +
+         " [EAL options] -- [options]      filter live traffic\n"
+         "  " +
+         program +
+         " --offline IN.pcap --out DIR [options]   judge a capture\n"
+         "\n"
+         "Live: port 0 faces the carrier (filtered), port 1 the voice core (forwarded back\n"
+         "unfiltered), port 2 (if present) is the punt port towards the control plane.\n"
+         "  --outside-port N  --inside-port N  --punt-port N   override the port roles\n"
+         "  --stats-interval SEC    print counters every SEC seconds (default: only at exit)\n"
+         "\n"
+         "Offline: writes DIR/pass.pcap, punt.pcap, drop.pcap, verdicts.jsonl, summary.json;\n"
+         "time comes from the packet timestamps, so a run is deterministic.\n"
+         "\n"
+         "Filter options (both modes):\n"
+         "  --profile strict|liberal     SIP validation profile (default strict)\n"
+         "  --sip-ports LIST             UDP and TCP SIP ports (default 5060)\n"
+         "  --tls-ports LIST             SIP over TLS ports (default 5061)\n"
+         "  --media-ports LIST           RTP/RTCP ports (default 10000-20000)\n"
+         "  --source-table-size N        token-bucket sources per worker (default 1048576)\n"
+         "  --enforce-pinholes           drop media to ports the control plane did not open\n"
+         "  --help, --version\n";
+}
+
+}  // namespace sipwall

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pipeline/filter_config.h"
+
+namespace sipwall {
+
+enum class AppMode : uint8_t { live, offline, help, version };
+
+struct LiveOptions {
+  uint16_t outside_port = 0;
+  uint16_t inside_port = 1;
+  std::optional<uint16_t> punt_port;  // default: port 2 when it exists
+  unsigned stats_interval_s = 0;      // 0 = only the final counters
+};
+
+struct OfflineOptions {
+  std::string input;
+  std::string out_dir;
+};
+
+struct AppOptions {
+  AppMode mode = AppMode::live;
+  LiveOptions live;
+  OfflineOptions offline;
+  FilterConfig filter;
+};
+
+struct AppOptionsParse {
+  AppOptions options;
+  std::string error;  // empty on success
+};
+
+// Parses the application's own arguments: everything after "--" live, or the whole command line
+// when it starts with --offline (offline mode builds its own EAL arguments).
+AppOptionsParse parse_app_options(std::span<const std::string> args);
+
+// True when argv asks for offline mode, help or version, i.e. EAL must not see it.
+bool handles_own_arguments(std::span<const std::string> args);
+
+std::string usage_text(const std::string& program);
+
+}  // namespace sipwall

@@ -1,0 +1,180 @@
+#include "offline_mode.h"
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "capture_scan.h"
+#include "offline_report.h"
+#include "port_setup.h"
+#include "sig/default_signatures.h"
+#include "sig/signature_set.h"
+#include "worker.h"
+
+namespace sipwall {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr unsigned kOfflinePoolSize = 8191;
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "sipwall-dataplane: %s\n", message.c_str());
+  return 1;
+}
+
+int first_allowed_cpu() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) return cpu;
+    }
+  }
+  return 0;
+}
+
+// DPDK device arguments are split at ',', so the capture is reached through a link in a private
+// directory whose name is known to be safe.
+struct CaptureLink {
+  fs::path dir;
+  fs::path link;
+  ~CaptureLink() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+};
+
+std::string make_capture_link(const std::string& input, CaptureLink& out) {
+  char tmpl[] = "/tmp/sipwall-offline-XXXXXX";
+  if (!mkdtemp(tmpl)) return "cannot create a temporary directory";
+  out.dir = tmpl;
+  out.link = out.dir / "capture.pcap";
+  std::error_code ec;
+  fs::create_symlink(fs::absolute(input), out.link, ec);
+  if (ec) return "cannot link the capture: " + ec.message();
+  return {};
+}
+
+std::optional<uint16_t> port_by_name(const char* name) {
+  uint16_t port = 0;
+  if (rte_eth_dev_get_port_by_name(name, &port) != 0) return std::nullopt;
+  return port;
+}
+
+}  // namespace
+
+int run_offline(const AppOptions& options, const std::string& program) {
+  const CaptureScan scan = scan_capture(options.offline.input);
+  if (!scan.error.empty()) return fail(scan.error);
+  std::error_code ec;
+  fs::create_directories(options.offline.out_dir, ec);
+  if (ec)
+    return fail("cannot create output directory '" + options.offline.out_dir +
+                "': " + ec.message());
+
+  auto signatures = SignatureSet::compile(default_signature_rules());
+  if (!signatures.error.empty()) return fail("default signatures: " + signatures.error);
+
+  CaptureLink link;
+  if (auto err = make_capture_link(options.offline.input, link); !err.empty()) return fail(err);
+
+  const std::vector<std::string> eal = {
+      program,
+      "-l",
+      std::to_string(first_allowed_cpu()),
+      "--no-huge",
+      "-m",
+      "512",
+      "--no-pci",
+      "--no-shconf",
+      "--no-telemetry",
+      "--log-level=error",
+      "--file-prefix",
+      "sipwall-offline-" + std::to_string(getpid()),
+      "--vdev",
+      "net_pcap_offline0,rx_pcap=" + link.link.string(),
+      "--vdev",
+      "net_null_inside0,no-rx=1",
+      "--vdev",
+      "net_null_punt0,no-rx=1",
+  };
+  std::vector<char*> argv;
+  for (const auto& a : eal) argv.push_back(const_cast<char*>(a.c_str()));
+  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+    return fail("EAL initialisation failed: " + std::string(rte_strerror(rte_errno)));
+  }
+  int status = 0;
+  {
+    const auto outside = port_by_name("net_pcap_offline0");
+    const auto inside = port_by_name("net_null_inside0");
+    const auto punt = port_by_name("net_null_punt0");
+    rte_mempool* pool = rte_pktmbuf_pool_create("offline_pool", kOfflinePoolSize, 256, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    std::string err;
+    if (!outside || !inside || !punt) err = "virtual devices did not come up";
+    if (err.empty() && !pool) err = "cannot create the mbuf pool";
+    if (err.empty() && !Worker::register_sequence_field()) err = "cannot register mbuf field";
+    for (const auto port : {outside, inside, punt}) {
+      if (err.empty()) err = setup_port(*port, PortQueues{1, 1}, pool);
+    }
+    if (!err.empty()) {
+      status = fail(err);
+    } else {
+      std::vector<PacketVerdict> verdicts(scan.packet_times.size());
+      uint64_t out_of_range = 0;
+      WorkerSetup setup{WorkerPorts{*outside, *inside, *punt},
+                        0,
+                        false,
+                        ClockMode::capture,
+                        scan.packet_times,
+                        0};
+      auto worker = std::make_unique<Worker>(setup, options.filter, *signatures.set);
+      worker->set_observer([&](uint64_t seq, const Decision& d) {
+        if (seq >= verdicts.size() || verdicts[seq].decided) {
+          ++out_of_range;
+          return;
+        }
+        verdicts[seq] = PacketVerdict{d, true};
+      });
+      const std::atomic<bool> never_stop{false};
+      worker->run(never_stop);
+      const uint64_t received = worker->io().rx_outside;
+      const WorkerCounters& counted = worker->counters();
+      if (received != scan.packet_times.size()) {
+        status = fail("read " + std::to_string(received) + " of " +
+                      std::to_string(scan.packet_times.size()) + " packets from the capture");
+      } else if (out_of_range != 0 || counted.packets != received) {
+        status = fail("internal error: " + std::to_string(counted.packets) +
+                      " packets counted for " + std::to_string(received) + " received");
+      } else {
+        OfflineReportInput report{options.offline.input, scan.nanosecond_file, &verdicts,
+                                  [&](RuleIndex i) { return signatures.set->rule(i).id; }};
+        if (auto e = write_offline_report(report, options.offline.out_dir); !e.empty()) {
+          status = fail(e);
+        }
+      }
+      worker.reset();
+    }
+    for (const auto port : {outside, inside, punt}) {
+      if (port) {
+        rte_eth_dev_stop(*port);
+        rte_eth_dev_close(*port);
+      }
+    }
+    if (pool) rte_mempool_free(pool);
+  }
+  rte_eal_cleanup();
+  return status;
+}
+
+}  // namespace sipwall

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <string>
+
+namespace sipwall {
+
+struct PortQueues {
+  uint16_t rx = 1;
+  uint16_t tx = 1;
+};
+
+// Configures and starts one port: `rx` RX queues spread by RSS on the IP addresses only, so
+// every packet of one source reaches the same worker and its token buckets; promiscuous,
+// because sipwall sits inline. Returns an error text, empty on success.
+std::string setup_port(uint16_t port, PortQueues queues, rte_mempool* pool);
+
+std::string port_name(uint16_t port);
+
+}  // namespace sipwall

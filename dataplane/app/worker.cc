@@ -1,0 +1,152 @@
+#include "worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf_dyn.h>
+
+namespace sipwall {
+namespace {
+
+int g_seq_offset = -1;
+
+uint64_t& sequence_of(rte_mbuf* m) {
+  return *RTE_MBUF_DYNFIELD(m, g_seq_offset, uint64_t*);
+}
+
+// A datagram can release this many held fragments at once; TX queues flush before overflowing.
+constexpr size_t kQueueCapacity = 4 * 1024;
+constexpr size_t kMaxFrame = 64 * 1024;
+
+}  // namespace
+
+bool Worker::register_sequence_field() {
+  static const rte_mbuf_dynfield desc = {"sipwall_rx_seq", sizeof(uint64_t), alignof(uint64_t), 0};
+  g_seq_offset = rte_mbuf_dynfield_register(&desc);
+  return g_seq_offset >= 0;
+}
+
+Worker::Worker(const WorkerSetup& setup, const FilterConfig& config, const SignatureSet& signatures)
+    : setup_(setup), pipeline_(config, signatures), tsc_hz_(rte_get_tsc_hz()), linear_(kMaxFrame) {
+  to_inside_.reserve(kQueueCapacity);
+  to_punt_.reserve(kQueueCapacity);
+}
+
+Nanos Worker::tsc_now() const {
+  // Split so the multiplication cannot overflow: the remainder is below the TSC frequency.
+  const uint64_t tsc = rte_rdtsc();
+  return tsc / tsc_hz_ * kNanosPerSecond + tsc % tsc_hz_ * kNanosPerSecond / tsc_hz_;
+}
+
+Nanos Worker::packet_time(uint64_t seq) const {
+  if (setup_.clock == ClockMode::capture) return setup_.packet_times[seq];
+  const uint64_t n = setup_.packet_times.size();
+  return setup_.packet_times[seq % n] + (seq / n) * setup_.replay_period;
+}
+
+std::span<const uint8_t> Worker::frame_of(rte_mbuf* m) {
+  if (m->nb_segs == 1) return {rte_pktmbuf_mtod(m, const uint8_t*), m->data_len};
+  const uint32_t len = std::min<uint32_t>(m->pkt_len, static_cast<uint32_t>(linear_.size()));
+  const auto* p = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, linear_.data()));
+  return {p, len};
+}
+
+void Worker::decide(uint64_t cookie, const Decision& decision) {
+  auto* m = reinterpret_cast<rte_mbuf*>(cookie);
+  ++decided_;
+  if (observer_) observer_(sequence_of(m), decision);
+  switch (decision.verdict) {
+    case Verdict::pass:
+      to_inside_.push_back(m);
+      if (to_inside_.size() == kQueueCapacity) send(to_inside_, setup_.ports.inside);
+      break;
+    case Verdict::punt:
+      to_punt_.push_back(m);
+      if (to_punt_.size() == kQueueCapacity) send(to_punt_, setup_.ports.punt);
+      break;
+    case Verdict::drop:
+      rte_pktmbuf_free(m);
+      break;
+  }
+}
+
+void Worker::send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port) {
+  size_t sent = 0;
+  if (port) {
+    // A few retries ride out a momentarily full ring without stalling the loop.
+    for (int attempt = 0; attempt < 4 && sent < queue.size(); ++attempt) {
+      sent += rte_eth_tx_burst(
+          *port, setup_.queue, queue.data() + sent,
+          static_cast<uint16_t>(std::min<size_t>(queue.size() - sent, UINT16_MAX)));
+    }
+  }
+  io_.tx_sent += sent;
+  io_.tx_failed += queue.size() - sent;
+  for (size_t i = sent; i < queue.size(); ++i) rte_pktmbuf_free(queue[i]);
+  queue.clear();
+}
+
+void Worker::flush_all() {
+  if (!to_inside_.empty()) send(to_inside_, setup_.ports.inside);
+  if (!to_punt_.empty()) send(to_punt_, setup_.ports.punt);
+}
+
+void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
+  if (pkts.empty()) return;
+  // Live, one TSC read per burst is precise enough for rates and costs far less than per packet.
+  const bool live = setup_.clock == ClockMode::tsc;
+  Nanos now = live ? tsc_now() : 0;
+  for (size_t i = 0; i < pkts.size(); ++i) {
+    if (i + 1 < pkts.size()) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    rte_mbuf* m = pkts[i];
+    const uint64_t seq = next_seq_++;
+    sequence_of(m) = seq;
+    if (!live) now = packet_time(seq);
+    // Offline, expiry runs before every packet so the result never depends on burst sizes.
+    if (offline()) pipeline_.expire(now, *this);
+    pipeline_.process(frame_of(m), reinterpret_cast<uint64_t>(m), now, *this);
+  }
+  if (!offline()) pipeline_.expire(now, *this);
+  flush_all();
+}
+
+void Worker::forward_inside_burst() {
+  std::array<rte_mbuf*, kBurstSize> pkts;
+  const uint16_t n = rte_eth_rx_burst(setup_.ports.inside, setup_.queue, pkts.data(), kBurstSize);
+  if (n == 0) return;
+  io_.rx_inside += n;
+  const uint16_t sent = rte_eth_tx_burst(setup_.ports.outside, setup_.queue, pkts.data(), n);
+  io_.tx_sent += sent;
+  io_.tx_failed += n - sent;
+  for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+}
+
+void Worker::run(const std::atomic<bool>& stop) {
+  std::array<rte_mbuf*, kBurstSize> pkts;
+  const uint64_t expected = setup_.packet_times.size();
+  // Offline, the PMD returns nothing once the file is read; give up if packets went missing.
+  constexpr uint32_t kOfflineIdlePolls = 100'000;
+  uint32_t idle = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    const uint16_t n =
+        rte_eth_rx_burst(setup_.ports.outside, setup_.queue, pkts.data(), kBurstSize);
+    io_.rx_outside += n;
+    if (offline() && io_.rx_outside > expected) {
+      // More packets than the pre-scan counted: never index past the timestamp table.
+      for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+      break;
+    }
+    filter_burst(std::span<rte_mbuf*>(pkts.data(), n));
+    if (setup_.poll_inside) forward_inside_burst();
+    if (offline()) {
+      if (io_.rx_outside == expected) break;
+      idle = n == 0 ? idle + 1 : 0;
+      if (idle == kOfflineIdlePolls) break;
+    }
+  }
+  if (offline()) {
+    pipeline_.drain(*this);  // fragments of datagrams the capture never completed
+    flush_all();
+  }
+}
+
+}  // namespace sipwall

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "common/time.h"
+#include "pipeline/pipeline.h"
+
+namespace sipwall {
+
+inline constexpr uint16_t kBurstSize = 32;
+
+struct WorkerPorts {
+  uint16_t outside = 0;
+  uint16_t inside = 1;
+  std::optional<uint16_t> punt;
+};
+
+// Where a worker's time comes from: one clock source per run (see DESIGN.md).
+enum class ClockMode : uint8_t {
+  tsc,      // live: the TSC, read per packet
+  capture,  // offline: packet_times[i] for the i-th packet received (0-based); the worker stops
+            // once every packet of the capture was received and decided
+  replay,   // benchmarks: packet_times repeated, each repetition `replay_period` later
+};
+
+struct WorkerSetup {
+  WorkerPorts ports;
+  uint16_t queue = 0;
+  bool poll_inside = true;
+  ClockMode clock = ClockMode::tsc;
+  std::span<const Nanos> packet_times;
+  Nanos replay_period = 0;
+};
+
+// Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).
+struct IoCounters {
+  uint64_t rx_outside = 0;
+  uint64_t rx_inside = 0;
+  uint64_t tx_sent = 0;
+  uint64_t tx_failed = 0;  // the TX ring was full: freed, not sent
+};
+
+// One lcore's poll loop around one Pipeline: RX a burst from the outside port, judge it, TX pass
+// to the inside port and punt to the punt port, free drops; traffic from the inside is
+// forwarded out unfiltered.
+class Worker final : private DecisionSink {
+ public:
+  using Observer = std::function<void(uint64_t seq, const Decision&)>;
+
+  Worker(const WorkerSetup& setup, const FilterConfig& config, const SignatureSet& signatures);
+
+  // Offline only: hears every decision with the packet's 0-based RX sequence number.
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
+  // Polls until `stop` is set, or (offline) until every packet of the capture was decided.
+  void run(const std::atomic<bool>& stop);
+
+  // Judges one burst from the outside port and sends or frees every decided packet.
+  void filter_burst(std::span<rte_mbuf*> pkts);
+
+  const WorkerCounters& counters() const { return pipeline_.counters(); }
+  const IoCounters& io() const { return io_; }
+  Pipeline& pipeline() { return pipeline_; }
+
+  // Registers the mbuf field carrying the RX sequence number; call once after rte_eal_init.
+  static bool register_sequence_field();
+
+ private:
+  void decide(uint64_t cookie, const Decision& decision) override;
+  Nanos tsc_now() const;
+  Nanos packet_time(uint64_t seq) const;
+  std::span<const uint8_t> frame_of(rte_mbuf* m);
+  void forward_inside_burst();
+  void send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port);
+  void flush_all();
+  bool offline() const { return setup_.clock == ClockMode::capture; }
+
+  WorkerSetup setup_;
+  Pipeline pipeline_;
+  Observer observer_;
+  IoCounters io_;
+  uint64_t next_seq_ = 0;
+  uint64_t decided_ = 0;
+  uint64_t tsc_hz_ = 0;
+  std::vector<rte_mbuf*> to_inside_;
+  std::vector<rte_mbuf*> to_punt_;
+  std::vector<uint8_t> linear_;  // a multi-segment frame is copied here to be judged whole
+};
+
+}  // namespace sipwall

@@ -1,0 +1,67 @@
+#include "app_options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sipwall {
+namespace {
+
+AppOptionsParse parse(std::vector<std::string> args) {
+  return parse_app_options(args);
+}
+
+TEST(AppOptions, OfflineNeedsInputAndOutput) {
+  const auto ok = parse({"--offline", "in.pcap", "--out", "dir", "--profile", "liberal"});
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  EXPECT_EQ(ok.options.mode, AppMode::offline);
+  EXPECT_EQ(ok.options.offline.input, "in.pcap");
+  EXPECT_EQ(ok.options.offline.out_dir, "dir");
+  EXPECT_EQ(ok.options.filter.sip.profile, SipProfile::liberal);
+  EXPECT_NE(parse({"--offline", "in.pcap"}).error, "");
+  EXPECT_NE(parse({"--offline"}).error, "");
+  EXPECT_NE(parse({"--out", "dir"}).error, "");  // --out without --offline
+}
+
+TEST(AppOptions, LivePortRolesAndFilterSettings) {
+  const auto ok =
+      parse({"--outside-port", "2", "--inside-port", "3", "--punt-port", "4", "--sip-ports",
+             "5060,5080", "--media-ports", "30000-40000", "--tls-ports", "5071", "--stats-interval",
+             "5", "--source-table-size", "4096", "--enforce-pinholes"});
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  const AppOptions& o = ok.options;
+  EXPECT_EQ(o.mode, AppMode::live);
+  EXPECT_EQ(o.live.outside_port, 2);
+  EXPECT_EQ(o.live.inside_port, 3);
+  EXPECT_EQ(o.live.punt_port, 4);
+  EXPECT_EQ(o.live.stats_interval_s, 5u);
+  ASSERT_EQ(o.filter.ports.sip_udp.size(), 2u);
+  EXPECT_EQ(o.filter.ports.sip_udp[1], (PortRange{5080, 5080}));
+  EXPECT_EQ(o.filter.ports.sip_tcp, o.filter.ports.sip_udp);
+  EXPECT_EQ(o.filter.ports.media[0], (PortRange{30000, 40000}));
+  EXPECT_EQ(o.filter.ports.sip_tls[0], (PortRange{5071, 5071}));
+  EXPECT_EQ(o.filter.limits.table_capacity, 4096u);
+  EXPECT_TRUE(o.filter.enforce_pinholes);
+}
+
+TEST(AppOptions, BadValuesAreClearErrors) {
+  EXPECT_NE(parse({"--profile", "loose"}).error.find("loose"), std::string::npos);
+  EXPECT_NE(parse({"--outside-port", "x"}).error, "");
+  EXPECT_NE(parse({"--outside-port", "70000"}).error, "");
+  EXPECT_NE(parse({"--sip-ports", "5060-"}).error.find("--sip-ports"), std::string::npos);
+  EXPECT_NE(parse({"--source-table-size", "3"}).error, "");
+  EXPECT_NE(parse({"--bogus"}).error.find("--bogus"), std::string::npos);
+}
+
+TEST(AppOptions, OwnArgumentsAreKeptAwayFromEal) {
+  const std::vector<std::string> offline = {"--offline", "x", "--out", "y"};
+  const std::vector<std::string> live = {"-l", "0-1", "--no-huge", "--", "--offline", "x"};
+  const std::vector<std::string> help = {"--help"};
+  EXPECT_TRUE(handles_own_arguments(offline));
+  EXPECT_TRUE(handles_own_arguments(help));
+  EXPECT_FALSE(handles_own_arguments(live));  // after "--" it is the live app's business
+}
+
+}  // namespace
+}  // namespace sipwall
