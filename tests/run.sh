@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: the release build and the ASan+UBSan build, each with
+# the unit, corpus and offline integration suites. Prints "N passed, N failed" at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${SIPWALL_SKIP_DEPS:-0}" != 1 ]]; then
+  bash deploy/install-deps.sh
+fi
+
+passed=0
+failed=0
+run_suite() {
+  local dir=$1
+  shift
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    meson setup "$dir" "$@"
+  fi
+  ninja -C "$dir"
+  local rc=0
+  meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+  local log="$dir/meson-logs/testlog.json"
+  local ok bad
+  ok=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["result"]=="OK"))' "$log")
+  bad=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["result"] not in ("OK","SKIP")))' "$log")
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  [[ $rc -eq 0 ]] || echo "test suites failed in $dir" >&2
+}
+
+run_suite build/release
+# Sanitizers: every test again under ASan+UBSan; any report fails the test.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite build/asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+
+echo "${passed} passed, ${failed} failed"
+[[ $failed -eq 0 ]]
