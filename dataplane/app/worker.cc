@@ -26,7 +26,7 @@ bool Worker::register_sequence_field() {
 }
 
 Worker::Worker(const WorkerSetup& setup, const FilterConfig& config, const SignatureSet& signatures)
-    : setup_(setup), pipeline_(config, signatures), tsc_hz_(rte_get_tsc_hz()), linear_(kMaxFrame) {
+    : setup_(setup), pipeline_(config, signatures), tsc_hz_(rte_get_tsc_hz()), linear_(kMaxBurst * kMaxFrame) {
   to_inside_.reserve(kQueueCapacity);
   to_punt_.reserve(kQueueCapacity);
 }
@@ -43,10 +43,12 @@ Nanos Worker::packet_time(uint64_t seq) const {
   return setup_.packet_times[seq % n] + (seq / n) * setup_.replay_period;
 }
 
-std::span<const uint8_t> Worker::frame_of(rte_mbuf* m) {
+std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {
   if (m->nb_segs == 1) return {rte_pktmbuf_mtod(m, const uint8_t*), m->data_len};
-  const uint32_t len = std::min<uint32_t>(m->pkt_len, static_cast<uint32_t>(linear_.size()));
-  const auto* p = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, linear_.data()));
+  // A chained (jumbo) frame is copied whole into this burst slot's own buffer.
+  uint8_t* buffer = linear_.data() + slot * kMaxFrame;
+  const uint32_t len = std::min<uint32_t>(m->pkt_len, static_cast<uint32_t>(kMaxFrame));
+  const auto* p = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, buffer));
   return {p, len};
 }
 
@@ -92,20 +94,42 @@ void Worker::flush_all() {
 
 void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
   if (pkts.empty()) return;
+  if (offline()) {
+    // Offline, expiry runs before every packet so the result never depends on burst sizes.
+    for (rte_mbuf* m : pkts) {
+      const uint64_t seq = next_seq_++;
+      sequence_of(m) = seq;
+      const Nanos now = packet_time(seq);
+      pipeline_.expire(now, *this);
+      pipeline_.process(frame_of(m, 0), reinterpret_cast<uint64_t>(m), now, *this);
+    }
+    flush_all();
+    return;
+  }
   // Live, one TSC read per burst is precise enough for rates and costs far less than per packet.
   const bool live = setup_.clock == ClockMode::tsc;
-  Nanos now = live ? tsc_now() : 0;
-  for (size_t i = 0; i < pkts.size(); ++i) {
-    if (i + 1 < pkts.size()) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+  const Nanos burst_now = live ? tsc_now() : 0;
+  std::array<PacketRef, kMaxBurst> refs;
+  const size_t n = std::min(pkts.size(), kMaxBurst);
+  for (size_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     const uint64_t seq = next_seq_++;
     sequence_of(m) = seq;
-    if (!live) now = packet_time(seq);
-    // Offline, expiry runs before every packet so the result never depends on burst sizes.
-    if (offline()) pipeline_.expire(now, *this);
-    pipeline_.process(frame_of(m), reinterpret_cast<uint64_t>(m), now, *this);
+    refs[i] = PacketRef{frame_of(m, i), reinterpret_cast<uint64_t>(m),
+                        live ? burst_now : packet_time(seq)};
   }
-  if (!offline()) pipeline_.expire(now, *this);
+  pipeline_.process_burst(std::span<const PacketRef>(refs.data(), n), *this);
+  pipeline_.expire(refs[n - 1].now, *this);
+  flush_all();
+  if (pkts.size() > n) filter_burst(pkts.subspan(n));
+}
+
+void Worker::expire_while_idle() {
+  // Held fragments must time out on a quiet link too; once a millisecond is plenty.
+  const uint64_t tsc = rte_rdtsc();
+  if (tsc - last_idle_expire_tsc_ < tsc_hz_ / 1000) return;
+  last_idle_expire_tsc_ = tsc;
+  pipeline_.expire(tsc_now(), *this);
   flush_all();
 }
 
@@ -136,6 +160,7 @@ void Worker::run(const std::atomic<bool>& stop) {
       break;
     }
     filter_burst(std::span<rte_mbuf*>(pkts.data(), n));
+    if (n == 0 && setup_.clock == ClockMode::tsc) expire_while_idle();
     if (setup_.poll_inside) forward_inside_burst();
     if (offline()) {
       if (io_.rx_outside == expected) break;

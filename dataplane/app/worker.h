@@ -77,8 +77,9 @@ class Worker final : private DecisionSink {
   void decide(uint64_t cookie, const Decision& decision) override;
   Nanos tsc_now() const;
   Nanos packet_time(uint64_t seq) const;
-  std::span<const uint8_t> frame_of(rte_mbuf* m);
+  std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
   void forward_inside_burst();
+  void expire_while_idle();
   void send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port);
   void flush_all();
   bool offline() const { return setup_.clock == ClockMode::capture; }
@@ -90,9 +91,10 @@ class Worker final : private DecisionSink {
   uint64_t next_seq_ = 0;
   uint64_t decided_ = 0;
   uint64_t tsc_hz_ = 0;
+  uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;
   std::vector<rte_mbuf*> to_punt_;
-  std::vector<uint8_t> linear_;  // a multi-segment frame is copied here to be judged whole
+  std::vector<uint8_t> linear_;  // one buffer per burst slot for chained frames
 };
 
 }  // namespace sipwall

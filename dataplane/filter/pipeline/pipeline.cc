@@ -13,6 +13,9 @@
 #include "sig/signature_set.h"
 #include "sip/sip_validator.h"
 
+#include <algorithm>
+#include <array>
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -57,6 +60,19 @@ LimitClass method_class(SipMethod m) {
   }
 }
 
+// What a parsed packet is on its way to, decided before any state is touched.
+enum class Route : uint8_t { decided, fragment, sip_udp, sip_stream, media, transit };
+
+// A packet after the stateless work: parsed, classified, its bucket keys computed.
+struct Prepared {
+  ParsedPacket packet;
+  Decision decision;  // Route::decided only
+  Route route = Route::decided;
+  StartLine start;
+  uint8_t key_count = 0;
+  std::array<BucketKey, 2> keys;
+};
+
 }  // namespace
 
 struct Pipeline::Stages {
@@ -99,20 +115,83 @@ struct Pipeline::Stages {
     return std::nullopt;
   }
 
-  bool conforms(const IpAddress& src, uint16_t port, LimitClass cls, Nanos now) {
-    const BucketKey key = make_key(src, port, cls, config.limits);
-    return buckets.consume(key, config.limits.params(cls), now);
+  // Parses and classifies a frame and works out which buckets it will take tokens from; touches
+  // no table, so a burst can be prepared whole and its buckets prefetched.
+  void prepare(std::span<const uint8_t> frame, Prepared& out) const {
+    ParsedPacket& p = out.packet;
+    out.key_count = 0;
+    switch (parse_packet(frame, p)) {
+      case ParseStatus::malformed_l3:
+        out.route = Route::decided;
+        out.decision = Decision::drop(DropReason::malformed_l3);
+        return;
+      case ParseStatus::malformed_l4:
+        out.route = Route::decided;
+        out.decision = Decision::drop(DropReason::malformed_l4);
+        return;
+      case ParseStatus::ok:
+        break;
+    }
+    if (!p.is_ip) {  // ARP, LLDP, ...
+      out.route = Route::decided;
+      out.decision = Decision::pass();
+      return;
+    }
+    if (p.frag.is_fragment) {
+      out.route = Route::fragment;
+      return;
+    }
+    classify(out);
   }
 
-  Decision judge_sip_udp(const ParsedPacket& p, bool trusted, Nanos now) {
-    const std::string_view text = as_text(p.l4_payload);
-    const StartLine start = peek_start_line(text);
-    if (!trusted) {
-      if (!conforms(p.src, 0, LimitClass::sip_all, now)) return Decision::drop(DropReason::flood);
-      if (start.is_request && !conforms(p.src, 0, method_class(start.method), now)) {
-        return Decision::drop(DropReason::flood);
+  // Classification of a whole datagram (a packet, or fragments put back together).
+  void classify(Prepared& out) const {
+    const ParsedPacket& p = out.packet;
+    out.key_count = 0;
+    const TrafficClass cls = classifier.classify(p.ip_proto, p.src_port, p.dst_port);
+    if (cls == TrafficClass::sip_udp ||
+        (config.sip_by_content && p.l4 == L4Proto::udp && cls != TrafficClass::sip_tcp &&
+         cls != TrafficClass::sip_tls && looks_like_sip(p.l4_payload))) {
+      out.route = Route::sip_udp;
+      out.start = peek_start_line(as_text(p.l4_payload));
+      out.keys[out.key_count++] = make_key(p.src, 0, LimitClass::sip_all, config.limits);
+      if (out.start.is_request) {
+        out.keys[out.key_count++] =
+            make_key(p.src, 0, method_class(out.start.method), config.limits);
       }
+      return;
     }
+    switch (cls) {
+      case TrafficClass::sip_tcp:
+      case TrafficClass::sip_tls:
+        out.route = Route::sip_stream;
+        return;
+      case TrafficClass::rtp:
+      case TrafficClass::rtcp:
+        out.route = Route::media;
+        out.keys[out.key_count++] = make_key(p.src, p.dst_port, LimitClass::rtp_flow, config.limits);
+        return;
+      default:
+        out.route = Route::transit;
+        return;
+    }
+  }
+
+  void prefetch(const Prepared& prepared) const {
+    for (uint8_t i = 0; i < prepared.key_count; ++i) buckets.prefetch(prepared.keys[i]);
+  }
+
+  // Takes one token from every bucket the packet counts against, stopping at the first empty one.
+  bool conforms(const Prepared& prepared, Nanos now) {
+    for (uint8_t i = 0; i < prepared.key_count; ++i) {
+      const BucketKey& key = prepared.keys[i];
+      if (!buckets.consume(key, config.limits.params(key.cls), now)) return false;
+    }
+    return true;
+  }
+
+  Decision judge_sip_udp(const Prepared& prepared) {
+    const std::string_view text = as_text(prepared.packet.l4_payload);
     if (is_keepalive(text)) return Decision::punt();
     SipMessage msg;
     if (validator.validate(text, msg) != SipError::ok) {
@@ -124,10 +203,7 @@ struct Pipeline::Stages {
     return Decision::punt();
   }
 
-  Decision judge_media(const ParsedPacket& p, bool trusted, Nanos now) {
-    if (!trusted && !conforms(p.src, p.dst_port, LimitClass::rtp_flow, now)) {
-      return Decision::drop(DropReason::flood);
-    }
+  Decision judge_media(const ParsedPacket& p, Nanos now) const {
     if (check_media(p.l4_payload, p.dst_port) != RtpCheck::ok) {
       return Decision::drop(DropReason::rtp_invalid);
     }
@@ -137,27 +213,60 @@ struct Pipeline::Stages {
     return Decision::pass();
   }
 
-  Decision judge(const ParsedPacket& p, bool trusted, Nanos now) {
-    const TrafficClass cls = classifier.classify(p.ip_proto, p.src_port, p.dst_port);
-    if (cls == TrafficClass::sip_udp ||
-        (config.sip_by_content && p.l4 == L4Proto::udp && cls != TrafficClass::sip_tcp &&
-         cls != TrafficClass::sip_tls && looks_like_sip(p.l4_payload))) {
-      return judge_sip_udp(p, trusted, now);
-    }
-    switch (cls) {
-      case TrafficClass::sip_udp:
-        break;
-      case TrafficClass::sip_tcp:
-      case TrafficClass::sip_tls:
+  // The stateful stages for a classified datagram from a source that passed ACL and bans.
+  Decision judge(const Prepared& prepared, bool trusted, Nanos now) {
+    if (!trusted && !conforms(prepared, now)) return Decision::drop(DropReason::flood);
+    switch (prepared.route) {
+      case Route::sip_udp:
+        return judge_sip_udp(prepared);
+      case Route::sip_stream:
         // The control plane terminates TCP and TLS; it sees every segment.
         return Decision::punt();
-      case TrafficClass::rtp:
-      case TrafficClass::rtcp:
-        return judge_media(p, trusted, now);
-      case TrafficClass::transit:
+      case Route::media:
+        return judge_media(prepared.packet, now);
+      case Route::decided:
+      case Route::fragment:
+      case Route::transit:
         break;
     }
     return Decision::pass();
+  }
+
+  void finish(Prepared& prepared, uint64_t cookie, Nanos now, DecisionSink& sink) {
+    if (prepared.route == Route::decided) return emit(cookie, prepared.decision, sink);
+    const ParsedPacket& p = prepared.packet;
+    bool trusted = false;
+    if (const auto d = check_source(p.src, now, trusted)) return emit(cookie, *d, sink);
+    if (prepared.route != Route::fragment) return emit(cookie, judge(prepared, trusted, now), sink);
+
+    auto on_expired = [&](FragmentDrop, std::span<const uint64_t> cookies) {
+      emit_all(cookies, Decision::drop(DropReason::fragment), sink);
+    };
+    const auto r = fragments.add(p, cookie, now, on_expired);
+    switch (r.status) {
+      case FragmentTable::Status::held:
+        return;
+      case FragmentTable::Status::dropped:
+        return emit_all(r.cookies, Decision::drop(DropReason::fragment), sink);
+      case FragmentTable::Status::complete:
+        break;
+    }
+    ++counters.datagrams_reassembled;
+    Decision d;
+    switch (r.datagram_status) {
+      case ParseStatus::malformed_l3:
+        d = Decision::drop(DropReason::malformed_l3);
+        break;
+      case ParseStatus::malformed_l4:
+        d = Decision::drop(DropReason::malformed_l4);
+        break;
+      case ParseStatus::ok:
+        datagram.packet = *r.datagram;
+        classify(datagram);
+        d = judge(datagram, trusted, now);
+        break;
+    }
+    emit_all(r.cookies, d, sink);
   }
 
   void emit(uint64_t cookie, const Decision& d, DecisionSink& sink) {
@@ -180,6 +289,8 @@ struct Pipeline::Stages {
   SignatureScratch scratch;
   PinholeTable pinholes;
   WorkerCounters counters;
+  Prepared datagram;  // a reassembled datagram being judged
+  std::array<Prepared, kMaxBurst> burst;
 };
 
 Pipeline::Pipeline(const FilterConfig& config, const SignatureSet& signatures)
@@ -190,48 +301,20 @@ Pipeline::~Pipeline() = default;
 void Pipeline::process(std::span<const uint8_t> frame, uint64_t cookie, Nanos now,
                        DecisionSink& sink) {
   Stages& s = *stages_;
-  ParsedPacket p;
-  switch (parse_packet(frame, p)) {
-    case ParseStatus::malformed_l3:
-      return s.emit(cookie, Decision::drop(DropReason::malformed_l3), sink);
-    case ParseStatus::malformed_l4:
-      return s.emit(cookie, Decision::drop(DropReason::malformed_l4), sink);
-    case ParseStatus::ok:
-      break;
-  }
-  if (!p.is_ip) return s.emit(cookie, Decision::pass(), sink);  // ARP, LLDP, ...
+  Prepared& prepared = s.burst[0];
+  s.prepare(frame, prepared);
+  s.finish(prepared, cookie, now, sink);
+}
 
-  bool trusted = false;
-  if (const auto d = s.check_source(p.src, now, trusted)) return s.emit(cookie, *d, sink);
-
-  if (!p.frag.is_fragment) return s.emit(cookie, s.judge(p, trusted, now), sink);
-
-  auto on_expired = [&](FragmentDrop, std::span<const uint64_t> cookies) {
-    s.emit_all(cookies, Decision::drop(DropReason::fragment), sink);
-  };
-  const auto r = s.fragments.add(p, cookie, now, on_expired);
-  switch (r.status) {
-    case FragmentTable::Status::held:
-      return;
-    case FragmentTable::Status::dropped:
-      return s.emit_all(r.cookies, Decision::drop(DropReason::fragment), sink);
-    case FragmentTable::Status::complete:
-      break;
+void Pipeline::process_burst(std::span<const PacketRef> burst, DecisionSink& sink) {
+  Stages& s = *stages_;
+  const size_t n = std::min(burst.size(), kMaxBurst);
+  for (size_t i = 0; i < n; ++i) {
+    s.prepare(burst[i].frame, s.burst[i]);
+    s.prefetch(s.burst[i]);
   }
-  ++s.counters.datagrams_reassembled;
-  Decision d;
-  switch (r.datagram_status) {
-    case ParseStatus::malformed_l3:
-      d = Decision::drop(DropReason::malformed_l3);
-      break;
-    case ParseStatus::malformed_l4:
-      d = Decision::drop(DropReason::malformed_l4);
-      break;
-    case ParseStatus::ok:
-      d = s.judge(*r.datagram, trusted, now);
-      break;
-  }
-  s.emit_all(r.cookies, d, sink);
+  for (size_t i = 0; i < n; ++i) s.finish(s.burst[i], burst[i].cookie, burst[i].now, sink);
+  if (burst.size() > n) process_burst(burst.subspan(n), sink);
 }
 
 void Pipeline::expire(Nanos now, DecisionSink& sink) {

@@ -11,6 +11,7 @@ std::string SignatureScratch::reserve(const SignatureSet& set) {
     scratch_.reset(raw);  // hs_alloc_scratch keeps the old scratch on failure
     if (err != HS_SUCCESS) return "hs_alloc_scratch failed (" + std::to_string(err) + ")";
   }
+  if (!screen_buffer_) screen_buffer_ = std::make_unique<char[]>(kScreenBufferSize);
   return {};
 }
 

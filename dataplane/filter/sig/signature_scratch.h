@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <string>
 
 #include "sig/hs_handle.h"
@@ -23,8 +25,14 @@ class SignatureScratch {
   bool allocated() const { return scratch_ != nullptr; }
   hs_scratch_t* get() const { return scratch_.get(); }
 
+  // Buffer the scan concatenates screened spans into (see SignatureSet); empty until reserve().
+  static constexpr size_t kScreenBufferSize = 2048;
+  char* screen_buffer() const { return screen_buffer_.get(); }
+  size_t screen_buffer_size() const { return screen_buffer_ ? kScreenBufferSize : 0; }
+
  private:
   HsScratch scratch_;
+  std::unique_ptr<char[]> screen_buffer_;
 };
 
 }  // namespace sipwall

@@ -4,6 +4,7 @@
 
 #include "sip/sip_char_class.h"
 #include "sip/sip_header_values.h"
+#include "sip/sip_line_scan.h"
 #include "sip/sip_uri.h"
 
 namespace sipwall {
@@ -32,30 +33,6 @@ constexpr uint32_t kRequired = bit(SipHeader::via) | bit(SipHeader::from) | bit(
 constexpr uint8_t name_hash(std::string_view name) {
   return static_cast<uint8_t>(name.size() * 7 + static_cast<uint8_t>(lower(name.front())) * 3 +
                               static_cast<uint8_t>(lower(name.back())));
-}
-
-// Number of `c` octets in `s`, eight at a time: each matching byte lane adds 1 to a per-lane
-// counter (exact zero-byte test, no carries between lanes), summed every 31 words (<= 248).
-size_t count_byte(std::string_view s, char c) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
-  const uint64_t pattern = kOnes * static_cast<uint8_t>(c);
-  const auto lane_sum = [](uint64_t lanes) { return static_cast<size_t>((lanes * kOnes) >> 56); };
-  size_t n = 0;
-  size_t i = 0;
-  while (i + 8 <= s.size()) {
-    uint64_t lanes = 0;
-    for (int k = 0; k < 31 && i + 8 <= s.size(); ++k, i += 8) {
-      uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, 8);
-      const uint64_t x = w ^ pattern;
-      const uint64_t nonzero = ((x & kLow7) + kLow7) | x;
-      lanes += (~nonzero >> 7) & kOnes;
-    }
-    n += lane_sum(lanes);
-  }
-  for (; i < s.size(); ++i) n += s[i] == c;
-  return n;
 }
 
 // Case-insensitive equality of two tokens, eight bytes at a time. Within the token alphabet
@@ -165,7 +142,7 @@ SipValidator::SipValidator(const SipValidatorConfig& cfg)
   }
 }
 
-SipHeader SipValidator::lookup(std::string_view name) const {
+[[gnu::always_inline]] inline SipHeader SipValidator::lookup(std::string_view name) const {
   if (name.size() == 1) {
     const auto c = static_cast<uint8_t>(lower(name[0]));
     return c < compact_.size() ? compact_[c] : SipHeader::other;
@@ -282,88 +259,90 @@ SipError SipValidator::check_field(const SipHeaderField& f, Scan& scan) const {
 
 SipError SipValidator::validate(std::string_view d, SipMessage& out) {
   const SipLimits& limits = cfg_.limits;
-  if (d.size() > limits.max_message_bytes) return SipError::too_long;
+  if (d.size() > limits.max_message_bytes) [[unlikely]] return SipError::too_long;
   const char* const base = d.data();
   const size_t n = d.size();
+  sipscan::LineScanner lines(base, n);
 
   // Start line.
-  const auto* lf = static_cast<const char*>(n == 0 ? nullptr : std::memchr(base, '\n', n));
-  if (lf == nullptr) return SipError::bad_start_line;
-  size_t pos = static_cast<size_t>(lf - base);
-  if (pos == 0 || base[pos - 1] != '\r') return SipError::bad_line_ending;
+  size_t pos = lines.next_lf(0);
+  if (pos == sipscan::LineScanner::npos) [[unlikely]] return SipError::bad_start_line;
+  if (pos == 0 || base[pos - 1] != '\r') [[unlikely]] return SipError::bad_line_ending;
   SipMessage m;
   if (const SipError e = parse_start_line(d.substr(0, pos - 1), m); e != SipError::ok) return e;
   ++pos;
 
-  // Header section: one memchr per physical line; folded lines join the field before them.
+  // Header section: the scanner hands out LFs block by block; folded lines join the field
+  // before them. Every CR in the section must be the CR of a CRLF: a bare CR could split a
+  // header for a downstream parser. The scanner notes the first one; it is reported after the
+  // fields are checked, as before.
+  lines.count_bare_from(pos);
   Scan scan;
   scan.is_request = m.is_request;
   scan.method_token = m.method_token;
-  const size_t headers_begin = pos;
-  size_t lines = 0;
   size_t count = 0;
   size_t body_begin = 0;
   while (true) {
-    if (pos == n) {
+    if (pos == n) [[unlikely]] {
       // Datagram ends right after a header's CRLF (baddn.dat); liberal infers the empty line.
       if (cfg_.profile != SipProfile::liberal) return SipError::unterminated_headers;
       body_begin = n;
       break;
     }
-    if (base[pos] == '\r') {
-      if (pos + 1 >= n) return SipError::unterminated_headers;
-      if (base[pos + 1] != '\n') return SipError::bad_line_ending;
-      ++lines;
+    const char first = base[pos];
+    if (first == '\r') {
+      if (pos + 1 >= n) [[unlikely]] return SipError::unterminated_headers;
+      if (base[pos + 1] != '\n') [[unlikely]] return SipError::bad_line_ending;
       body_begin = pos + 2;
       break;
     }
-    if (base[pos] == ' ' || base[pos] == '\t') return SipError::bad_header_line;
+    if (first == ' ' || first == '\t') [[unlikely]] return SipError::bad_header_line;
     const size_t start = pos;
     size_t end = 0;  // index of the CR that ends the field
     while (true) {
-      lf = static_cast<const char*>(std::memchr(base + pos, '\n', n - pos));
-      if (lf == nullptr) return SipError::unterminated_headers;
-      const auto at = static_cast<size_t>(lf - base);
-      if (base[at - 1] != '\r') return SipError::bad_line_ending;
-      ++lines;
+      const size_t at = lines.next_lf(pos);
+      if (at == sipscan::LineScanner::npos) [[unlikely]] return SipError::unterminated_headers;
+      if (base[at - 1] != '\r') [[unlikely]] return SipError::bad_line_ending;
       pos = at + 1;
-      if (pos < n && (base[pos] == ' ' || base[pos] == '\t')) continue;  // fold
+      if (pos < n && (base[pos] == ' ' || base[pos] == '\t')) [[unlikely]] continue;  // fold
       end = at - 1;
       break;
     }
-    if (end - start > limits.max_header_line_bytes) return SipError::header_too_long;
-    if (count == limits.max_header_lines) return SipError::too_many_headers;
+    if (end - start > limits.max_header_line_bytes) [[unlikely]] return SipError::header_too_long;
+    if (count == limits.max_header_lines) [[unlikely]] return SipError::too_many_headers;
 
-    // field-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS
-    const std::string_view field = d.substr(start, end - start);
-    const size_t name_end = skip(field, 0, kToken);
-    if (name_end == 0) return SipError::bad_header_line;
-    const size_t colon = skip(field, name_end, kWsp);
-    if (colon >= field.size() || field[colon] != ':') return SipError::bad_header_line;
+    // field-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS. base[end] is the CR, which is
+    // in neither class, so the name and HCOLON scans stop there at the latest.
+    size_t i = start;
+    while (is(base[i], kToken)) ++i;
+    const size_t name_end = i;
+    if (name_end == start) [[unlikely]] return SipError::bad_header_line;
+    while (is(base[i], kWsp)) ++i;
+    if (base[i] != ':') [[unlikely]] return SipError::bad_header_line;
+    size_t vb = i + 1;
+    size_t ve = end;
+    while (vb < ve && is(base[vb], kLws)) ++vb;
+    while (ve > vb && is(base[ve - 1], kLws)) --ve;
 
     SipHeaderField& f = headers_[count++];
-    f.name = field.substr(0, name_end);
-    f.value = trim_lws(field.substr(colon + 1));
+    f.name = std::string_view(base + start, name_end - start);
+    f.value = std::string_view(base + vb, ve - vb);
     f.id = lookup(f.name);
     if (f.id == SipHeader::other) continue;
     const uint32_t b = bit(f.id);
-    if ((scan.seen & b & kSingleValued) != 0) return SipError::duplicate_header;
+    if ((scan.seen & b & kSingleValued) != 0) [[unlikely]] return SipError::duplicate_header;
     scan.seen |= b;
-    if (const SipError e = check_field(f, scan); e != SipError::ok) return e;
+    if (const SipError e = check_field(f, scan); e != SipError::ok) [[unlikely]] return e;
   }
 
-  // Every CR in the header section must be the CR of a CRLF found above: a bare CR could
-  // split a header for a downstream parser (the LF side was checked line by line).
-  if (count_byte(d.substr(headers_begin, body_begin - headers_begin), '\r') != lines) {
-    return SipError::bad_line_ending;
-  }
-  if ((scan.seen & kRequired) != kRequired) return SipError::missing_header;
+  if (lines.first_bare() < body_begin) [[unlikely]] return SipError::bad_line_ending;
+  if ((scan.seen & kRequired) != kRequired) [[unlikely]] return SipError::missing_header;
 
   // Framing: the body is Content-Length octets; trailing octets are not part of the message.
   const size_t available = n - body_begin;
   size_t body_len = available;
   if (scan.has_content_length) {
-    if (scan.content_length > available) return SipError::body_truncated;
+    if (scan.content_length > available) [[unlikely]] return SipError::body_truncated;
     body_len = scan.content_length;
   }
   m.raw = d.substr(0, body_begin + body_len);

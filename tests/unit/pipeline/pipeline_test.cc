@@ -292,6 +292,45 @@ TEST_F(PipelineTest, IncompleteDatagramsTimeOutOrDrainAsFragmentDrops) {
   EXPECT_EQ(sink_.decided[2], Decision::drop(DropReason::fragment));
 }
 
+TEST_F(PipelineTest, BurstsDecideExactlyLikeSinglePackets) {
+  // A mixed stream, long enough to span bursts, with floods, fragments and media.
+  FrameBuilder b;
+  std::vector<Bytes> frames;
+  SipSample big;
+  big.pad_to = 2500;
+  for (int i = 0; i < 150; ++i) {
+    SipSample s;
+    s.cseq = static_cast<unsigned>(i + 1);
+    if (i % 7 == 0) s.user_agent = "friendly-scanner";
+    frames.push_back(sip_frame(s, i % 3 ? "198.51.100.7" : "2001:db8:1::9"));
+    frames.push_back(b.frame(test::kProtoUdp, b.udp_segment(30000, 10000, rtp(i))));
+    if (i % 40 == 0) {
+      for (auto& f : b.ip_id(static_cast<uint32_t>(i)).udp_fragments(
+               5060, 5060, test::to_bytes(test::sip_request(big)), 1000)) {
+        frames.push_back(f);
+      }
+    }
+  }
+  frames.push_back(Bytes(9, 0));
+  std::vector<Decision> single;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    pipeline_->process(frames[i], i, static_cast<Nanos>(i) * 100'000, sink_);
+  }
+  for (size_t i = 0; i < frames.size(); ++i) single.push_back(sink_.decided.at(i));
+
+  make();
+  Recorder burst_sink;
+  for (size_t first = 0; first < frames.size(); first += 32) {
+    std::vector<PacketRef> refs;
+    for (size_t i = first; i < std::min(frames.size(), first + 32); ++i) {
+      refs.push_back({frames[i], i, static_cast<Nanos>(i) * 100'000});
+    }
+    pipeline_->process_burst(refs, burst_sink);
+  }
+  ASSERT_EQ(burst_sink.decided.size(), frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(burst_sink.decided.at(i), single[i]) << i;
+}
+
 TEST_F(PipelineTest, EveryPacketIsCountedOnceUnderOneVerdict) {
   FrameBuilder b;
   SipSample scanner;
