@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string_view>
 
+#include "acl/prefix_table.h"
+
 namespace sipwall {
 namespace {
 
@@ -85,12 +87,26 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
           o.filter.limits.table_capacity < 64) {
         return fail("--source-table-size needs a number of sources (at least 64)");
       }
+    } else if (a == "--acl-allow" || a == "--acl-deny") {
+      if (!value(v)) return fail(a + " needs a prefix");
+      const auto prefix = IpPrefix::parse(v);
+      if (!prefix) return fail(a + ": '" + v + "' is not an address or prefix");
+      o.filter.acl.push_back({*prefix, a == "--acl-allow" ? AclAction::allow : AclAction::deny});
+    } else if (a == "--ipv4-prefix" || a == "--ipv6-prefix") {
+      const unsigned max = a == "--ipv4-prefix" ? 32 : 128;
+      unsigned len = 0;
+      if (!value(v) || !parse_number(v, len) || len == 0 || len > max) {
+        return fail(a + " needs a prefix length from 1 to " + std::to_string(max));
+      }
+      (a == "--ipv4-prefix" ? o.filter.limits.v4_prefix : o.filter.limits.v6_prefix) =
+          static_cast<uint8_t>(len);
     } else if (a == "--enforce-pinholes") {
       o.filter.enforce_pinholes = true;
     } else {
       return fail("unknown option '" + a + "'");
     }
   }
+  if (const auto acl = PrefixTable::build(o.filter.acl); !acl.ok()) return fail(acl.error());
   if (o.mode == AppMode::offline && o.offline.out_dir.empty()) {
     return fail("--offline needs --out DIR");
   }
@@ -123,6 +139,9 @@ std::string usage_text(const std::string& program) {
          "  --tls-ports LIST             SIP over TLS ports (default 5061)\n"
          "  --media-ports LIST           RTP/RTCP ports (default 10000-20000)\n"
          "  --source-table-size N        token-bucket sources per worker (default 1048576)\n"
+         "  --acl-allow PREFIX           trusted source: not rate-limited or banned (repeatable)\n"
+         "  --acl-deny PREFIX            drop everything from this source (repeatable)\n"
+         "  --ipv4-prefix N, --ipv6-prefix N   source aggregation for limits (default 32, 64)\n"
          "  --enforce-pinholes           drop media to ports the control plane did not open\n"
          "  --help, --version\n";
 }

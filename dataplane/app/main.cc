@@ -67,7 +67,7 @@ int run_live(int argc, char** argv) {
   auto parsed = parse_app_options(app_args);
   if (!parsed.error.empty()) {
     rte_eal_cleanup();
-    return fail(parsed.error + "\n" + usage_text(argv[0]));
+    return fail(parsed.error + " (see --help)");
   }
   AppOptions& options = parsed.options;
   options.filter.hash_seed = rte_rand();
@@ -105,9 +105,13 @@ int run_live(int argc, char** argv) {
   std::fflush(stdout);
 
   std::vector<std::unique_ptr<Worker>> workers;
-  for (uint16_t q = 0; q < queues; ++q) {
-    workers.push_back(std::make_unique<Worker>(WorkerSetup{roles, q, true, ClockMode::tsc, {}, 0},
-                                               options.filter, *signatures.set));
+  try {
+    for (uint16_t q = 0; q < queues; ++q) {
+      workers.push_back(std::make_unique<Worker>(WorkerSetup{roles, q, true, ClockMode::tsc, {}, 0},
+                                                 options.filter, *signatures.set));
+    }
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot build the filter: ") + e.what());
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -155,7 +159,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (!handles_own_arguments(args)) return run_live(argc, argv);
   auto parsed = parse_app_options(args);
-  if (!parsed.error.empty()) return fail(parsed.error + "\n" + usage_text(argv[0]));
+  if (!parsed.error.empty()) return fail(parsed.error + " (see --help)");
   switch (parsed.options.mode) {
     case AppMode::help:
       std::printf("%s", usage_text(argv[0]).c_str());

@@ -138,7 +138,12 @@ int run_offline(const AppOptions& options, const std::string& program) {
                         ClockMode::capture,
                         scan.packet_times,
                         0};
-      auto worker = std::make_unique<Worker>(setup, options.filter, *signatures.set);
+      std::unique_ptr<Worker> worker;
+      try {
+        worker = std::make_unique<Worker>(setup, options.filter, *signatures.set);
+      } catch (const std::exception& e) {
+        return fail(std::string("cannot build the filter: ") + e.what());
+      }
       worker->set_observer([&](uint64_t seq, const Decision& d) {
         if (seq >= verdicts.size() || verdicts[seq].decided) {
           ++out_of_range;

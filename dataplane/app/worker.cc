@@ -26,7 +26,10 @@ bool Worker::register_sequence_field() {
 }
 
 Worker::Worker(const WorkerSetup& setup, const FilterConfig& config, const SignatureSet& signatures)
-    : setup_(setup), pipeline_(config, signatures), tsc_hz_(rte_get_tsc_hz()), linear_(kMaxBurst * kMaxFrame) {
+    : setup_(setup),
+      pipeline_(config, signatures),
+      tsc_hz_(rte_get_tsc_hz()),
+      linear_(kMaxBurst * kMaxFrame) {
   to_inside_.reserve(kQueueCapacity);
   to_punt_.reserve(kQueueCapacity);
 }

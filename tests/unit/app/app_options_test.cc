@@ -45,6 +45,22 @@ TEST(AppOptions, LivePortRolesAndFilterSettings) {
   EXPECT_TRUE(o.filter.enforce_pinholes);
 }
 
+TEST(AppOptions, AclEntriesAndSourcePrefixes) {
+  const auto ok = parse({"--acl-allow", "198.51.100.0/24", "--acl-deny", "2001:db8::/32",
+                         "--ipv4-prefix", "24", "--ipv6-prefix", "56"});
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  ASSERT_EQ(ok.options.filter.acl.size(), 2u);
+  EXPECT_EQ(ok.options.filter.acl[0].action, AclAction::allow);
+  EXPECT_EQ(ok.options.filter.acl[1].prefix.to_string(), "2001:db8::/32");
+  EXPECT_EQ(ok.options.filter.limits.v4_prefix, 24);
+  EXPECT_EQ(ok.options.filter.limits.v6_prefix, 56);
+  EXPECT_NE(parse({"--acl-deny", "10.0.0.0/33"}).error, "");
+  EXPECT_NE(parse({"--ipv6-prefix", "129"}).error, "");
+  // The same prefix both allowed and denied is refused before anything starts.
+  const auto both = parse({"--acl-allow", "10.0.0.0/8", "--acl-deny", "10.0.0.0/8"});
+  EXPECT_NE(both.error.find("10.0.0.0/8"), std::string::npos) << both.error;
+}
+
 TEST(AppOptions, BadValuesAreClearErrors) {
   EXPECT_NE(parse({"--profile", "loose"}).error.find("loose"), std::string::npos);
   EXPECT_NE(parse({"--outside-port", "x"}).error, "");
