@@ -296,9 +296,9 @@ CompileResult SignatureSet::compile(std::vector<SignatureRule> rules) {
       }
       hs_database_t* db = nullptr;
       hs_compile_error_t* err = nullptr;
-      const hs_error_t rc =
-          hs_compile_multi(cstr.data(), flags.data(), ids.data(),
-                           static_cast<unsigned int>(cstr.size()), HS_MODE_BLOCK, nullptr, &db, &err);
+      const hs_error_t rc = hs_compile_multi(cstr.data(), flags.data(), ids.data(),
+                                             static_cast<unsigned int>(cstr.size()), HS_MODE_BLOCK,
+                                             nullptr, &db, &err);
       HsCompileError err_guard(err);
       if (rc == HS_SUCCESS) {
         set->screen_.reset(db);

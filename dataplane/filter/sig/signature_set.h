@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/verdict.h"
@@ -42,7 +42,8 @@ struct CompileResult;
 // at the start (^ or \A) and floating rules, because one mixed database was much slower
 // (measured on a User-Agent: 17 + 55 ns for the two databases vs 126 ns mixed).
 //
-// Two exact pre-checks keep clean messages away from most hs_scan calls (~20-40 ns each); both only
+// Two exact pre-checks keep clean messages away from most hs_scan calls (15-45 ns per header
+// value each, mostly Hyperscan's literal matcher: a call on 1 byte costs ~3 ns); both only
 // skip a database when it provably cannot match, so they never change the result:
 //  - Anchored prefixes: when every anchored rule of a group starts with a literal (^sipcli\b ->
 //    "sipcli"), a span that starts with none of them skips the anchored database.
@@ -55,6 +56,8 @@ struct CompileResult;
 //    '\n' separators, and '\n' is a non-word byte as the span edges are. Only if the screen finds
 //    nothing are those floating databases skipped; any screen match (or error) falls back to the
 //    exact per-span scan below, which alone decides the result.
+// Default set on a clean ~1 KB INVITE: one hs_scan of ~175 bytes, ~77 ns (four exact hs_scan
+// calls: ~166 ns). A message that trips the screen pays the screen plus the exact scan.
 //
 // Decision order (deterministic):
 //  1. Scope groups are scanned in the order of their first rule in the rule list; a header group
@@ -124,8 +127,8 @@ class SignatureSet {
   // Screen pass lookup: group of each known header (kNoGroup if none), then the other groups.
   static constexpr uint32_t kNoGroup = UINT32_MAX;
   std::array<uint32_t, kSipHeaderCount> header_group_{};
-  std::vector<uint32_t> other_header_groups_;  // header groups for SipHeader::other names
-  std::vector<uint32_t> non_header_groups_;    // Request-URI, body and message groups
+  std::vector<uint32_t> other_header_groups_;    // header groups for SipHeader::other names
+  std::vector<uint32_t> non_header_groups_;      // Request-URI, body and message groups
   std::vector<const hs_database_t*> databases_;  // every non-null database, for the scratch
 };
 

@@ -75,7 +75,7 @@ TEST_F(DefaultSignatures, IdsAreUniqueAndNamespaced) {
     // Only short header spans: no whole-message or body scans in the default set.
     EXPECT_EQ(r.scope, SignatureScopeKind::header) << r.id;
   }
-  EXPECT_EQ(set_->database_count(), 4u);  // User-Agent (anchored, floating), From, To
+  EXPECT_EQ(set_->database_count(), 5u);  // User-Agent (anchored, floating), From, To, screen
 }
 
 TEST_F(DefaultSignatures, EveryScannerUserAgentFires) {

@@ -116,7 +116,8 @@ TEST(SignatureCompile, GroupsRulesByScope) {
                        header_rule("ua.2", "user-agent", "c"), header_rule("from.2", "f", "d"),
                        scoped_rule("ruri", SignatureScopeKind::request_uri, "e")});
   EXPECT_EQ(c.set->size(), 5u);
-  EXPECT_EQ(c.set->database_count(), 3u);  // User-Agent, From (full and compact), Request-URI
+  EXPECT_EQ(c.set->database_count(),
+            4u);  // User-Agent, From (full and compact), Request-URI, screen
   EXPECT_EQ(c.set->rule(3).id, "from.2");
 }
 
@@ -124,7 +125,7 @@ TEST(SignatureCompile, AnchoredAndFloatingRulesGetSeparateDatabases) {
   auto c = compile_ok({header_rule("ua.anchored", "User-Agent", "^Good"),
                        header_rule("ua.floating", "User-Agent", "Phone"),
                        header_rule("ua.A", "User-Agent", "\\AGoodPhone/1")});
-  EXPECT_EQ(c.set->database_count(), 2u);
+  EXPECT_EQ(c.set->database_count(), 3u);  // anchored, floating, screen (of the floating)
   // The tie rule spans both databases: "^Good" ends first.
   EXPECT_EQ(drop_id(c, scan(c, kBasic)), "ua.anchored");
   auto d = compile_ok({header_rule("ua.floating", "User-Agent", "Good"),
