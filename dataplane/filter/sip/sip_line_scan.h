@@ -55,7 +55,8 @@ inline Masks masks_avx2(const char* p) {
   const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
   const auto bits = [](__m256i v, __m256i c) {
-    return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, c))));
+    return static_cast<uint64_t>(
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, c))));
   };
   return Masks{bits(lo, cr) | bits(hi, cr) << 32, bits(lo, lf) | bits(hi, lf) << 32};
 }

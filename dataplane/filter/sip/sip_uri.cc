@@ -31,26 +31,24 @@ bool is_ipv4(std::string_view s) {
 
 // hostname = *( domainlabel "." ) toplabel [ "." ]; labels are alphanum with inner '-', and the
 // toplabel starts with a letter (which is what tells "a.b.c.1" apart from an IPv4 address).
+// One pass: the per-label rules are checked at each '.', where the label is known.
 bool is_hostname(std::string_view s) {
   if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-  size_t label_len = 0;
-  char label_first = '\0';
-  char prev = '.';
-  for (const char c : s) {
+  if (s.empty()) return false;
+  const char* const p = s.data();
+  const size_t n = s.size();
+  size_t label = 0;  // index of the current label's first octet
+  for (size_t i = 0; i < n; ++i) {
+    const char c = p[i];
+    if (!is(c, kHostname)) return false;  // kHostname holds alphanum, '-' and '.'
     if (c == '.') {
-      if (label_len == 0 || prev == '-') return false;
-      label_len = 0;
-    } else {
-      if (!is(c, kHostname)) return false;
-      if (label_len == 0) {
-        if (c == '-') return false;
-        label_first = c;
-      }
-      if (++label_len > 63) return false;
+      if (i == label || p[label] == '-' || p[i - 1] == '-' || i - label > 63) return false;
+      label = i + 1;
     }
-    prev = c;
   }
-  return label_len > 0 && prev != '-' && is(label_first, kAlpha);  // toplabel starts with ALPHA
+  // The toplabel: non-empty (no trailing ".."), at most 63 octets, starts with ALPHA (so not
+  // with '-'), does not end with '-'.
+  return label < n && n - label <= 63 && is(p[label], kAlpha) && p[n - 1] != '-';
 }
 
 // "[" hex / ":" / "." "]" with at least two ':' (every IPv6 text form has two).
@@ -98,23 +96,38 @@ bool is_uri_headers(std::string_view s) {
 
 // SIP-URI without the scheme: [ userinfo "@" ] hostport uri-parameters [ headers ].
 bool is_sip_uri_rest(std::string_view s, bool allow_headers) {
-  // The first '@' ends the userinfo: no later part of a SIP-URI may hold a raw '@'.
-  const size_t at = s.find('@');
-  if (at != std::string_view::npos) {
-    const size_t user_end = skip_escaped(s, 0, kUser);
+  // The first '@' ends the userinfo: no later part of a SIP-URI may hold a raw '@'. User and
+  // password characters exclude '@', so a well-formed userinfo scan stops right on it; when it
+  // stops elsewhere, any '@' further on makes the URI invalid.
+  const size_t user_end = skip_escaped(s, 0, kUser);
+  size_t info_end = user_end;
+  if (info_end < s.size() && s[info_end] == ':') {
+    info_end = skip_escaped(s, info_end + 1, kPassword);
+  }
+  if (info_end < s.size() && s[info_end] == '@') {
     if (user_end == 0) return false;
-    if (user_end != at) {
-      if (s[user_end] != ':' || skip_escaped(s, user_end + 1, kPassword) != at) return false;
-    }
-    s.remove_prefix(at + 1);
+    s.remove_prefix(info_end + 1);
+  } else if (s.find('@', info_end) != std::string_view::npos) {
+    return false;
   }
   size_t hp_end = 0;
   if (!s.empty() && s[0] == '[') {
     hp_end = s.find(']');
     if (hp_end == std::string_view::npos) return false;
+    while (hp_end < s.size() && s[hp_end] != ';' && s[hp_end] != '?') ++hp_end;
+    if (!sip_hostport_is_valid(s.substr(0, hp_end))) return false;
+  } else {
+    // hostport ends at the first ';' or '?'. Host octets are hostname octets and the port is
+    // digits, so one scan of each finds that end; any other octet before it is invalid.
+    const size_t host_end = skip(s, 0, kHostname);
+    hp_end = host_end;
+    if (hp_end < s.size() && s[hp_end] == ':') hp_end = skip(s, hp_end + 1, kDigit);
+    if (hp_end < s.size() && s[hp_end] != ';' && s[hp_end] != '?') return false;
+    if (!sip_host_is_valid(s.substr(0, host_end))) return false;
+    if (host_end < hp_end && !sip_port_is_valid(s.substr(host_end + 1, hp_end - host_end - 1))) {
+      return false;
+    }
   }
-  while (hp_end < s.size() && s[hp_end] != ';' && s[hp_end] != '?') ++hp_end;
-  if (!sip_hostport_is_valid(s.substr(0, hp_end))) return false;
   bool ok = false;
   const size_t i = skip_uri_params(s, hp_end, ok);
   if (!ok) return false;

@@ -259,15 +259,18 @@ SipError SipValidator::check_field(const SipHeaderField& f, Scan& scan) const {
 
 SipError SipValidator::validate(std::string_view d, SipMessage& out) {
   const SipLimits& limits = cfg_.limits;
-  if (d.size() > limits.max_message_bytes) [[unlikely]] return SipError::too_long;
+  if (d.size() > limits.max_message_bytes) [[unlikely]]
+    return SipError::too_long;
   const char* const base = d.data();
   const size_t n = d.size();
   sipscan::LineScanner lines(base, n);
 
   // Start line.
   size_t pos = lines.next_lf(0);
-  if (pos == sipscan::LineScanner::npos) [[unlikely]] return SipError::bad_start_line;
-  if (pos == 0 || base[pos - 1] != '\r') [[unlikely]] return SipError::bad_line_ending;
+  if (pos == sipscan::LineScanner::npos) [[unlikely]]
+    return SipError::bad_start_line;
+  if (pos == 0 || base[pos - 1] != '\r') [[unlikely]]
+    return SipError::bad_line_ending;
   SipMessage m;
   if (const SipError e = parse_start_line(d.substr(0, pos - 1), m); e != SipError::ok) return e;
   ++pos;
@@ -291,34 +294,44 @@ SipError SipValidator::validate(std::string_view d, SipMessage& out) {
     }
     const char first = base[pos];
     if (first == '\r') {
-      if (pos + 1 >= n) [[unlikely]] return SipError::unterminated_headers;
-      if (base[pos + 1] != '\n') [[unlikely]] return SipError::bad_line_ending;
+      if (pos + 1 >= n) [[unlikely]]
+        return SipError::unterminated_headers;
+      if (base[pos + 1] != '\n') [[unlikely]]
+        return SipError::bad_line_ending;
       body_begin = pos + 2;
       break;
     }
-    if (first == ' ' || first == '\t') [[unlikely]] return SipError::bad_header_line;
+    if (first == ' ' || first == '\t') [[unlikely]]
+      return SipError::bad_header_line;
     const size_t start = pos;
     size_t end = 0;  // index of the CR that ends the field
     while (true) {
       const size_t at = lines.next_lf(pos);
-      if (at == sipscan::LineScanner::npos) [[unlikely]] return SipError::unterminated_headers;
-      if (base[at - 1] != '\r') [[unlikely]] return SipError::bad_line_ending;
+      if (at == sipscan::LineScanner::npos) [[unlikely]]
+        return SipError::unterminated_headers;
+      if (base[at - 1] != '\r') [[unlikely]]
+        return SipError::bad_line_ending;
       pos = at + 1;
-      if (pos < n && (base[pos] == ' ' || base[pos] == '\t')) [[unlikely]] continue;  // fold
+      if (pos < n && (base[pos] == ' ' || base[pos] == '\t')) [[unlikely]]
+        continue;  // fold
       end = at - 1;
       break;
     }
-    if (end - start > limits.max_header_line_bytes) [[unlikely]] return SipError::header_too_long;
-    if (count == limits.max_header_lines) [[unlikely]] return SipError::too_many_headers;
+    if (end - start > limits.max_header_line_bytes) [[unlikely]]
+      return SipError::header_too_long;
+    if (count == limits.max_header_lines) [[unlikely]]
+      return SipError::too_many_headers;
 
     // field-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS. base[end] is the CR, which is
     // in neither class, so the name and HCOLON scans stop there at the latest.
     size_t i = start;
     while (is(base[i], kToken)) ++i;
     const size_t name_end = i;
-    if (name_end == start) [[unlikely]] return SipError::bad_header_line;
+    if (name_end == start) [[unlikely]]
+      return SipError::bad_header_line;
     while (is(base[i], kWsp)) ++i;
-    if (base[i] != ':') [[unlikely]] return SipError::bad_header_line;
+    if (base[i] != ':') [[unlikely]]
+      return SipError::bad_header_line;
     size_t vb = i + 1;
     size_t ve = end;
     while (vb < ve && is(base[vb], kLws)) ++vb;
@@ -330,19 +343,24 @@ SipError SipValidator::validate(std::string_view d, SipMessage& out) {
     f.id = lookup(f.name);
     if (f.id == SipHeader::other) continue;
     const uint32_t b = bit(f.id);
-    if ((scan.seen & b & kSingleValued) != 0) [[unlikely]] return SipError::duplicate_header;
+    if ((scan.seen & b & kSingleValued) != 0) [[unlikely]]
+      return SipError::duplicate_header;
     scan.seen |= b;
-    if (const SipError e = check_field(f, scan); e != SipError::ok) [[unlikely]] return e;
+    if (const SipError e = check_field(f, scan); e != SipError::ok) [[unlikely]]
+      return e;
   }
 
-  if (lines.first_bare() < body_begin) [[unlikely]] return SipError::bad_line_ending;
-  if ((scan.seen & kRequired) != kRequired) [[unlikely]] return SipError::missing_header;
+  if (lines.first_bare() < body_begin) [[unlikely]]
+    return SipError::bad_line_ending;
+  if ((scan.seen & kRequired) != kRequired) [[unlikely]]
+    return SipError::missing_header;
 
   // Framing: the body is Content-Length octets; trailing octets are not part of the message.
   const size_t available = n - body_begin;
   size_t body_len = available;
   if (scan.has_content_length) {
-    if (scan.content_length > available) [[unlikely]] return SipError::body_truncated;
+    if (scan.content_length > available) [[unlikely]]
+      return SipError::body_truncated;
     body_len = scan.content_length;
   }
   m.raw = d.substr(0, body_begin + body_len);

@@ -169,8 +169,9 @@ TEST(RtcpCheck, CompoundWalk) {
   EXPECT_EQ(check_rtcp(compound), RtpCheck::ok);
   Bytes later_bad_version = cat(rtcp(201, 1), rtcp(202, 1, 0x00));
   EXPECT_EQ(check_rtcp(later_bad_version), RtpCheck::rtcp_bad_version);
-  Bytes later_overrun = cat(rtcp(201, 1), rtcp(202, 2));
-  later_overrun.resize(later_overrun.size() - 4);
+  // The second packet claims one word more than the compound holds.
+  const Bytes full = cat(rtcp(201, 1), rtcp(202, 2));
+  const Bytes later_overrun(full.begin(), full.end() - 4);
   EXPECT_EQ(check_rtcp(later_overrun), RtpCheck::rtcp_bad_length);
   // Later packets may carry any type (e.g. RTPFB 205, PSFB 206, XR 207).
   EXPECT_EQ(check_rtcp(cat(rtcp(200, 6), rtcp(206, 2))), RtpCheck::ok);
