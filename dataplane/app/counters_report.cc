@@ -26,6 +26,21 @@ std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
     add(name.c_str(), filter.drop(reason));
   }
   add("datagrams_reassembled", filter.datagrams_reassembled);
+  auto add_detail = [&](std::string_view prefix, std::string_view name, uint64_t value) {
+    if (value == 0) return;
+    const std::string key = std::string(prefix) + std::string(name);
+    add(key.c_str(), value);
+  };
+  for (size_t i = 1; i < kSipErrorCount; ++i) {
+    add_detail("malformed_sip.", to_string(static_cast<SipError>(i)), filter.sip_errors[i]);
+  }
+  for (size_t i = 1; i < kFragmentDropCount; ++i) {
+    add_detail("fragment.", to_string(static_cast<FragmentDrop>(i)), filter.fragment_drops[i]);
+  }
+  for (size_t i = 1; i < kRtpCheckCount; ++i) {
+    add_detail("rtp_invalid.", to_string(static_cast<RtpCheck>(i)), filter.rtp_errors[i]);
+  }
+  add_detail("", "signature_scan_errors", filter.signature_scan_errors);
   add("tx_sent", io.tx_sent);
   add("tx_failed", io.tx_failed);
   for (size_t i = 0; i < filter.signature_hits.size(); ++i) {

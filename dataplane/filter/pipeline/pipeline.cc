@@ -169,7 +169,8 @@ struct Pipeline::Stages {
       case TrafficClass::rtp:
       case TrafficClass::rtcp:
         out.route = Route::media;
-        out.keys[out.key_count++] = make_key(p.src, p.dst_port, LimitClass::rtp_flow, config.limits);
+        out.keys[out.key_count++] =
+            make_key(p.src, p.dst_port, LimitClass::rtp_flow, config.limits);
         return;
       default:
         out.route = Route::transit;
@@ -194,17 +195,22 @@ struct Pipeline::Stages {
     const std::string_view text = as_text(prepared.packet.l4_payload);
     if (is_keepalive(text)) return Decision::punt();
     SipMessage msg;
-    if (validator.validate(text, msg) != SipError::ok) {
+    if (const SipError e = validator.validate(text, msg); e != SipError::ok) {
+      ++counters.sip_errors[static_cast<size_t>(e)];
       return Decision::drop(DropReason::malformed_sip);
     }
     const ScanResult scan = signatures->scan(msg, scratch);
+    // Fail open on a scanner fault: the message passed validation, and dropping everything
+    // because of a Hyperscan error would turn a fault into an outage. Counted, so it is seen.
+    if (scan.scan_error) ++counters.signature_scan_errors;
     for (const RuleIndex r : scan.alert_rules()) ++counters.signature_alerts[r];
     if (scan.dropped()) return Decision::drop(DropReason::signature, scan.drop_rule);
     return Decision::punt();
   }
 
-  Decision judge_media(const ParsedPacket& p, Nanos now) const {
-    if (check_media(p.l4_payload, p.dst_port) != RtpCheck::ok) {
+  Decision judge_media(const ParsedPacket& p, Nanos now) {
+    if (const RtpCheck c = check_media(p.l4_payload, p.dst_port); c != RtpCheck::ok) {
+      ++counters.rtp_errors[static_cast<size_t>(c)];
       return Decision::drop(DropReason::rtp_invalid);
     }
     if (config.enforce_pinholes && !pinholes.allows(p.dst, p.dst_port, now)) {
@@ -239,15 +245,15 @@ struct Pipeline::Stages {
     if (const auto d = check_source(p.src, now, trusted)) return emit(cookie, *d, sink);
     if (prepared.route != Route::fragment) return emit(cookie, judge(prepared, trusted, now), sink);
 
-    auto on_expired = [&](FragmentDrop, std::span<const uint64_t> cookies) {
-      emit_all(cookies, Decision::drop(DropReason::fragment), sink);
+    auto on_expired = [&](FragmentDrop why, std::span<const uint64_t> cookies) {
+      drop_fragments(why, cookies, sink);
     };
     const auto r = fragments.add(p, cookie, now, on_expired);
     switch (r.status) {
       case FragmentTable::Status::held:
         return;
       case FragmentTable::Status::dropped:
-        return emit_all(r.cookies, Decision::drop(DropReason::fragment), sink);
+        return drop_fragments(r.why, r.cookies, sink);
       case FragmentTable::Status::complete:
         break;
     }
@@ -276,6 +282,11 @@ struct Pipeline::Stages {
 
   void emit_all(std::span<const uint64_t> cookies, const Decision& d, DecisionSink& sink) {
     for (const uint64_t c : cookies) emit(c, d, sink);
+  }
+
+  void drop_fragments(FragmentDrop why, std::span<const uint64_t> cookies, DecisionSink& sink) {
+    counters.fragment_drops[static_cast<size_t>(why)] += cookies.size();
+    emit_all(cookies, Decision::drop(DropReason::fragment), sink);
   }
 
   const FilterConfig config;
@@ -318,14 +329,14 @@ void Pipeline::process_burst(std::span<const PacketRef> burst, DecisionSink& sin
 }
 
 void Pipeline::expire(Nanos now, DecisionSink& sink) {
-  stages_->fragments.expire(now, [&](FragmentDrop, std::span<const uint64_t> cookies) {
-    stages_->emit_all(cookies, Decision::drop(DropReason::fragment), sink);
+  stages_->fragments.expire(now, [&](FragmentDrop why, std::span<const uint64_t> cookies) {
+    stages_->drop_fragments(why, cookies, sink);
   });
 }
 
 void Pipeline::drain(DecisionSink& sink) {
-  stages_->fragments.drain([&](FragmentDrop, std::span<const uint64_t> cookies) {
-    stages_->emit_all(cookies, Decision::drop(DropReason::fragment), sink);
+  stages_->fragments.drain([&](FragmentDrop why, std::span<const uint64_t> cookies) {
+    stages_->drop_fragments(why, cookies, sink);
   });
 }
 

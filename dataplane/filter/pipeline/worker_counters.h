@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "common/verdict.h"
+#include "packet/fragment_table.h"
+#include "rtp/rtp_checker.h"
+#include "sip/sip_validator.h"
 
 namespace sipwall {
 
@@ -16,6 +19,11 @@ struct WorkerCounters {
   std::vector<uint64_t> signature_hits;            // packets per signature rule index
   std::vector<uint64_t> signature_alerts;          // alert-only matches per rule index
   uint64_t datagrams_reassembled = 0;
+  // Why, within one drop reason: operators ask what exactly was malformed.
+  std::array<uint64_t, kSipErrorCount> sip_errors{};          // malformed_sip by SipError
+  std::array<uint64_t, kFragmentDropCount> fragment_drops{};  // fragment by FragmentDrop
+  std::array<uint64_t, kRtpCheckCount> rtp_errors{};          // rtp_invalid by RtpCheck
+  uint64_t signature_scan_errors = 0;  // Hyperscan failed; the message was let through
 
   void resize_rules(size_t n) {
     signature_hits.assign(n, 0);
@@ -44,6 +52,10 @@ struct WorkerCounters {
       signature_alerts[i] += o.signature_alerts[i];
     }
     datagrams_reassembled += o.datagrams_reassembled;
+    for (size_t i = 0; i < sip_errors.size(); ++i) sip_errors[i] += o.sip_errors[i];
+    for (size_t i = 0; i < fragment_drops.size(); ++i) fragment_drops[i] += o.fragment_drops[i];
+    for (size_t i = 0; i < rtp_errors.size(); ++i) rtp_errors[i] += o.rtp_errors[i];
+    signature_scan_errors += o.signature_scan_errors;
     return *this;
   }
 };

@@ -102,6 +102,9 @@ TEST_F(PipelineTest, BrokenSipIsMalformed) {
   bad.replace(bad.find("SIP/2.0\r\n"), 7, "SIP/7.0");
   EXPECT_EQ(judge(b.udp(40000, 5060, bad)), Decision::drop(DropReason::malformed_sip));
   EXPECT_EQ(judge(b.udp(40000, 5060, "hello")), Decision::drop(DropReason::malformed_sip));
+  const auto& errors = pipeline_->counters().sip_errors;
+  EXPECT_EQ(errors[static_cast<size_t>(SipError::bad_version)], 1u);
+  EXPECT_EQ(errors[static_cast<size_t>(SipError::bad_start_line)], 1u);
 }
 
 TEST_F(PipelineTest, CrlfKeepalivesArePuntedNotMalformed) {
@@ -185,6 +188,7 @@ TEST_F(PipelineTest, MediaIsCheckedAndRateLimitedPerFlow) {
   EXPECT_EQ(judge(frame(rtcp_rr, 10001)), Decision::pass());
   const Bytes rtcp_bad = {0x80, 199, 0x00, 0x01, 0, 0, 0, 1};
   EXPECT_EQ(judge(frame(rtcp_bad, 10001)), Decision::drop(DropReason::rtp_invalid));
+  EXPECT_EQ(pipeline_->counters().rtp_errors[static_cast<size_t>(RtpCheck::rtcp_bad_type)], 1u);
   int passed = 0;
   for (uint16_t i = 0; i < 500; ++i) {
     passed += judge(frame(rtp(i), 10002), 1000 + i) == Decision::pass();
@@ -290,6 +294,9 @@ TEST_F(PipelineTest, IncompleteDatagramsTimeOutOrDrainAsFragmentDrops) {
   EXPECT_EQ(sink_.decided.size(), 1u);
   pipeline_->drain(sink_);
   EXPECT_EQ(sink_.decided[2], Decision::drop(DropReason::fragment));
+  const auto& why = pipeline_->counters().fragment_drops;
+  EXPECT_EQ(why[static_cast<size_t>(FragmentDrop::timeout)], 1u);
+  EXPECT_EQ(why[static_cast<size_t>(FragmentDrop::flushed)], 1u);
 }
 
 TEST_F(PipelineTest, BurstsDecideExactlyLikeSinglePackets) {
@@ -305,8 +312,8 @@ TEST_F(PipelineTest, BurstsDecideExactlyLikeSinglePackets) {
     frames.push_back(sip_frame(s, i % 3 ? "198.51.100.7" : "2001:db8:1::9"));
     frames.push_back(b.frame(test::kProtoUdp, b.udp_segment(30000, 10000, rtp(i))));
     if (i % 40 == 0) {
-      for (auto& f : b.ip_id(static_cast<uint32_t>(i)).udp_fragments(
-               5060, 5060, test::to_bytes(test::sip_request(big)), 1000)) {
+      for (auto& f : b.ip_id(static_cast<uint32_t>(i))
+                         .udp_fragments(5060, 5060, test::to_bytes(test::sip_request(big)), 1000)) {
         frames.push_back(f);
       }
     }
