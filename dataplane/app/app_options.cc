@@ -63,6 +63,12 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
       if (a == "--outside-port") o.live.outside_port = port;
       if (a == "--inside-port") o.live.inside_port = port;
       if (a == "--punt-port") o.live.punt_port = port;
+    } else if (a == "--metrics") {
+      if (!value(v)) return fail("--metrics needs HOST:PORT or off");
+      if (v != "off" && v.rfind(':') == std::string::npos) {
+        return fail("--metrics: '" + v + "' is not HOST:PORT");
+      }
+      o.live.metrics_address = v == "off" ? "" : v;
     } else if (a == "--stats-interval") {
       if (!value(v) || !parse_number(v, o.live.stats_interval_s)) {
         return fail("--stats-interval needs seconds");
@@ -129,6 +135,7 @@ std::string usage_text(const std::string& program) {
          "unfiltered), port 2 (if present) is the punt port towards the control plane.\n"
          "  --outside-port N  --inside-port N  --punt-port N   override the port roles\n"
          "  --stats-interval SEC    print counters every SEC seconds (default: only at exit)\n"
+         "  --metrics HOST:PORT|off Prometheus /metrics endpoint (default 127.0.0.1:9464)\n"
          "\n"
          "Offline: writes DIR/pass.pcap, punt.pcap, drop.pcap, verdicts.jsonl, summary.json;\n"
          "time comes from the packet timestamps, so a run is deterministic.\n"

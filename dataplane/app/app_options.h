@@ -15,8 +15,9 @@ enum class AppMode : uint8_t { live, offline, help, version };
 struct LiveOptions {
   uint16_t outside_port = 0;
   uint16_t inside_port = 1;
-  std::optional<uint16_t> punt_port;  // default: port 2 when it exists
-  unsigned stats_interval_s = 0;      // 0 = only the final counters
+  std::optional<uint16_t> punt_port;               // default: port 2 when it exists
+  unsigned stats_interval_s = 0;                   // 0 = only the final counters
+  std::string metrics_address = "127.0.0.1:9464";  // Prometheus /metrics; empty = off
 };
 
 struct OfflineOptions {

@@ -16,6 +16,7 @@
 
 #include "app_options.h"
 #include "counters_report.h"
+#include "metrics.h"
 #include "offline_mode.h"
 #include "port_setup.h"
 #include "sig/default_signatures.h"
@@ -117,6 +118,25 @@ int run_live(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   auto rule_id = [&](RuleIndex i) { return signatures.set->rule(i).id; };
 
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (!options.live.metrics_address.empty()) {
+    std::vector<std::string> rule_ids;
+    for (size_t i = 0; i < signatures.set->size(); ++i) rule_ids.push_back(rule_id(i));
+    try {
+      metrics = std::make_unique<MetricsEndpoint>(options.live.metrics_address, [&, rule_ids] {
+        const Totals t = sum(workers);
+        return MetricsSnapshot{t.filter, t.io, rule_ids};
+      });
+    } catch (const std::exception& e) {
+      return fail("cannot serve metrics on " + options.live.metrics_address + ": " + e.what());
+    }
+    const auto host =
+        options.live.metrics_address.substr(0, options.live.metrics_address.rfind(':'));
+    std::printf("sipwall-dataplane: metrics on http://%s:%u/metrics\n", host.c_str(),
+                metrics->port());
+    std::fflush(stdout);
+  }
+
   if (main_polls) {
     workers[0]->run(g_stop);
   } else {
@@ -135,6 +155,7 @@ int run_live(int argc, char** argv) {
     }
     rte_eal_mp_wait_lcore();
   }
+  metrics.reset();  // its scrape thread reads the workers
   const Totals t = sum(workers);
   std::printf("%s", format_counters(t.filter, t.io, rule_id).c_str());
   std::fflush(stdout);

@@ -11,7 +11,8 @@ with SIGTERM and checks that:
 * the inside port received exactly the packets offline mode passes, and the punt
   port exactly those it punts, with their original bytes and in input order
   (one worker, one queue);
-* the counters agree with the offline summary.
+* the counters agree with the offline summary, and so does its Prometheus
+  /metrics endpoint, scraped while it runs.
 
 The captures used have no per-source rate to speak of, so the live clock (TSC) and
 the offline clock (packet timestamps) must give the same verdicts.
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +47,18 @@ BINARY: Path | None = None
 JUDGE_TIMEOUT_S = 60
 EXIT_TIMEOUT_S = 30
 COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
+METRICS_URL = re.compile(r"metrics on (http://\S+/metrics)")
+SAMPLE = re.compile(r'^(\w+)\{(\w+)="([^"]*)"\} (\S+)$')
+
+
+def parse_metrics(text: str) -> dict[tuple[str, str], float]:
+    """(family, label value) -> value, for single-label samples."""
+    out: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        m = SAMPLE.match(line)
+        if m:
+            out[(m.group(1), m.group(3))] = float(m.group(4))
+    return out
 
 
 def parse_counters(text: str) -> dict[str, int]:
@@ -73,7 +87,7 @@ class LiveMode(unittest.TestCase):
                "--vdev", f"net_pcap_out0,rx_pcap={capture},tx_pcap={out / 'outside.pcap'}",
                "--vdev", f"net_pcap_in0,tx_pcap={out / 'inside.pcap'}",
                "--vdev", f"net_pcap_punt0,tx_pcap={out / 'punt.pcap'}",
-               "--", "--stats-interval", "1"]
+               "--", "--stats-interval", "1", "--metrics", "127.0.0.1:0"]
         log = out / "stdout.txt"
         with open(log, "w") as stdout:
             proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT)
@@ -83,6 +97,10 @@ class LiveMode(unittest.TestCase):
                     if parse_counters(log.read_text()).get("judged") == expected:
                         break
                     time.sleep(0.2)
+                url = METRICS_URL.search(log.read_text())
+                if url:
+                    with urllib.request.urlopen(url.group(1), timeout=10) as resp:
+                        (out / "metrics.txt").write_bytes(resp.read())
                 proc.send_signal(signal.SIGTERM)
                 rc = proc.wait(timeout=EXIT_TIMEOUT_S)
             finally:
@@ -109,6 +127,14 @@ class LiveMode(unittest.TestCase):
         for reason, n in summary["drop_reasons"].items():
             self.assertEqual(counters[f"drop.{reason}"], n, reason)
         self.assertEqual(counters["rx_outside"], summary["packets"])
+
+        metrics = parse_metrics((self.tmp / f"{name}-live" / "metrics.txt").read_text())
+        for key in ("pass", "punt", "drop"):
+            self.assertEqual(metrics[("sipwall_packets_total", key)], summary[key], key)
+        for reason, n in summary["drop_reasons"].items():
+            self.assertEqual(metrics[("sipwall_drops_total", reason)], n, reason)
+        for rule, n in summary["signature_hits"].items():
+            self.assertEqual(metrics[("sipwall_signature_hits_total", rule)], n, rule)
 
         frames = [r.data for r in read_pcap(capture).records]
         live_dir = self.tmp / f"{name}-live"

@@ -61,6 +61,13 @@ TEST(AppOptions, AclEntriesAndSourcePrefixes) {
   EXPECT_NE(both.error.find("10.0.0.0/8"), std::string::npos) << both.error;
 }
 
+TEST(AppOptions, MetricsEndpointDefaultsOnAndCanBeMovedOrTurnedOff) {
+  EXPECT_EQ(parse({}).options.live.metrics_address, "127.0.0.1:9464");
+  EXPECT_EQ(parse({"--metrics", "0.0.0.0:9100"}).options.live.metrics_address, "0.0.0.0:9100");
+  EXPECT_EQ(parse({"--metrics", "off"}).options.live.metrics_address, "");
+  EXPECT_NE(parse({"--metrics", "9100"}).error, "");
+}
+
 TEST(AppOptions, BadValuesAreClearErrors) {
   EXPECT_NE(parse({"--profile", "loose"}).error.find("loose"), std::string::npos);
   EXPECT_NE(parse({"--outside-port", "x"}).error, "");

@@ -1,0 +1,114 @@
+#include "metrics.h"
+
+#include <prometheus/exposer.h>
+
+namespace sipwall {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily counter_family(std::string name, std::string help) {
+  return MetricFamily{std::move(name), std::move(help), MetricType::Counter, {}};
+}
+
+void add(MetricFamily& family, double value, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  m.counter.value = value;
+  family.metric.push_back(std::move(m));
+}
+
+template <typename Enum, size_t N>
+MetricFamily by_kind(std::string name, std::string help, const std::string& label,
+                     const std::array<uint64_t, N>& counts) {
+  MetricFamily f = counter_family(std::move(name), std::move(help));
+  for (size_t i = 1; i < N; ++i) {  // 0 is "none"/"ok" in every one of these enums
+    add(f, static_cast<double>(counts[i]), {{label, std::string(to_string(static_cast<Enum>(i)))}});
+  }
+  return f;
+}
+
+}  // namespace
+
+std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
+  std::vector<MetricFamily> out;
+  const WorkerCounters& c = s.filter;
+
+  MetricFamily packets =
+      counter_family("sipwall_packets_total", "Packets judged on the outside port, by verdict");
+  for (const Verdict v : {Verdict::pass, Verdict::punt, Verdict::drop}) {
+    add(packets, static_cast<double>(c.verdict(v)), {{"verdict", std::string(to_string(v))}});
+  }
+  out.push_back(std::move(packets));
+  out.push_back(
+      by_kind<DropReason>("sipwall_drops_total", "Dropped packets, by reason", "reason", c.drops));
+  out.push_back(by_kind<SipError>("sipwall_malformed_sip_total",
+                                  "SIP messages dropped as malformed, by validation error", "error",
+                                  c.sip_errors));
+  out.push_back(by_kind<FragmentDrop>("sipwall_fragment_drops_total",
+                                      "IP fragments dropped, by cause", "cause", c.fragment_drops));
+  out.push_back(by_kind<RtpCheck>("sipwall_rtp_invalid_total",
+                                  "RTP/RTCP packets dropped as invalid, by failed check", "check",
+                                  c.rtp_errors));
+
+  MetricFamily hits =
+      counter_family("sipwall_signature_hits_total", "Packets dropped by a signature, by rule id");
+  MetricFamily alerts = counter_family("sipwall_signature_alerts_total",
+                                       "Messages matching an alert-only signature, by rule id");
+  for (size_t i = 0; i < s.rule_ids.size(); ++i) {
+    const double hit = i < c.signature_hits.size() ? static_cast<double>(c.signature_hits[i]) : 0;
+    const double alert =
+        i < c.signature_alerts.size() ? static_cast<double>(c.signature_alerts[i]) : 0;
+    add(hits, hit, {{"rule", s.rule_ids[i]}});
+    add(alerts, alert, {{"rule", s.rule_ids[i]}});
+  }
+  out.push_back(std::move(hits));
+  out.push_back(std::move(alerts));
+
+  MetricFamily scan_errors = counter_family("sipwall_signature_scan_errors_total",
+                                            "Signature scans that failed (message let through)");
+  add(scan_errors, static_cast<double>(c.signature_scan_errors));
+  out.push_back(std::move(scan_errors));
+  MetricFamily reassembled = counter_family("sipwall_datagrams_reassembled_total",
+                                            "IP datagrams reassembled from fragments");
+  add(reassembled, static_cast<double>(c.datagrams_reassembled));
+  out.push_back(std::move(reassembled));
+
+  MetricFamily rx = counter_family("sipwall_rx_packets_total", "Packets received, by port role");
+  add(rx, static_cast<double>(s.io.rx_outside), {{"port", "outside"}});
+  add(rx, static_cast<double>(s.io.rx_inside), {{"port", "inside"}});
+  out.push_back(std::move(rx));
+  MetricFamily tx = counter_family("sipwall_tx_packets_total", "Packets sent, by outcome");
+  add(tx, static_cast<double>(s.io.tx_sent), {{"outcome", "sent"}});
+  add(tx, static_cast<double>(s.io.tx_failed), {{"outcome", "ring_full"}});
+  out.push_back(std::move(tx));
+  return out;
+}
+
+class MetricsEndpoint::Collector : public prometheus::Collectable {
+ public:
+  explicit Collector(SnapshotFn fn) : fn_(std::move(fn)) {}
+  std::vector<MetricFamily> Collect() const override { return to_metric_families(fn_()); }
+
+ private:
+  SnapshotFn fn_;
+};
+
+MetricsEndpoint::MetricsEndpoint(const std::string& address, SnapshotFn snapshot)
+    : collector_(std::make_shared<Collector>(std::move(snapshot))),
+      exposer_(std::make_unique<prometheus::Exposer>(address)) {
+  exposer_->RegisterCollectable(collector_);
+}
+
+MetricsEndpoint::~MetricsEndpoint() {
+  if (exposer_) exposer_->RemoveCollectable(collector_);
+}
+
+uint16_t MetricsEndpoint::port() const {
+  const auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : static_cast<uint16_t>(ports.front());
+}
+
+}  // namespace sipwall

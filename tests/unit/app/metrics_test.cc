@@ -1,0 +1,100 @@
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace sipwall {
+namespace {
+
+const prometheus::MetricFamily* find(const std::vector<prometheus::MetricFamily>& fams,
+                                     const std::string& name) {
+  for (const auto& f : fams) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+double value(const prometheus::MetricFamily& f, const std::string& label, const std::string& v) {
+  for (const auto& m : f.metric) {
+    for (const auto& l : m.label) {
+      if (l.name == label && l.value == v) return m.counter.value;
+    }
+  }
+  return -1;
+}
+
+MetricsSnapshot sample() {
+  MetricsSnapshot s;
+  s.filter.resize_rules(2);
+  s.filter.count(Decision::punt());
+  s.filter.count(Decision::drop(DropReason::flood));
+  s.filter.count(Decision::drop(DropReason::signature, 1));
+  s.filter.sip_errors[static_cast<size_t>(SipError::bad_cseq)] = 4;
+  s.io.rx_outside = 3;
+  s.rule_ids = {"sipwall:a", "sipwall:b"};
+  return s;
+}
+
+TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
+  const auto fams = to_metric_families(sample());
+  const auto* packets = find(fams, "sipwall_packets_total");
+  ASSERT_NE(packets, nullptr);
+  EXPECT_EQ(packets->type, prometheus::MetricType::Counter);
+  EXPECT_EQ(value(*packets, "verdict", "punt"), 1);
+  EXPECT_EQ(value(*packets, "verdict", "drop"), 2);
+  EXPECT_EQ(value(*packets, "verdict", "pass"), 0);
+  const auto* drops = find(fams, "sipwall_drops_total");
+  ASSERT_NE(drops, nullptr);
+  EXPECT_EQ(drops->metric.size(), kDropReasonCount - 1);  // every reason, zeros included
+  EXPECT_EQ(value(*drops, "reason", "flood"), 1);
+  EXPECT_EQ(value(*drops, "reason", "rtp_no_pinhole"), 0);
+  const auto* hits = find(fams, "sipwall_signature_hits_total");
+  ASSERT_NE(hits, nullptr);
+  EXPECT_EQ(value(*hits, "rule", "sipwall:b"), 1);
+  EXPECT_EQ(value(*hits, "rule", "sipwall:a"), 0);
+  EXPECT_EQ(value(*find(fams, "sipwall_malformed_sip_total"), "error", "bad_cseq"), 4);
+  EXPECT_EQ(value(*find(fams, "sipwall_rx_packets_total"), "port", "outside"), 3);
+}
+
+std::string http_get(uint16_t port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return {};
+  }
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return {};
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+TEST(Metrics, EndpointServesTheSnapshotOverHttp) {
+  int scrapes = 0;
+  MetricsEndpoint endpoint("127.0.0.1:0", [&] {
+    ++scrapes;
+    return sample();
+  });
+  ASSERT_NE(endpoint.port(), 0);
+  const std::string body = http_get(endpoint.port(), "/metrics");
+  EXPECT_NE(body.find("200 OK"), std::string::npos) << body;
+  EXPECT_NE(body.find("sipwall_packets_total{verdict=\"punt\"} 1"), std::string::npos) << body;
+  EXPECT_NE(body.find("sipwall_signature_hits_total{rule=\"sipwall:b\"} 1"), std::string::npos);
+  EXPECT_EQ(scrapes, 1);
+}
+
+}  // namespace
+}  // namespace sipwall
