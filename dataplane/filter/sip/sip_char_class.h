@@ -1,7 +1,7 @@
 #pragma once
 
-// Character classes of the RFC 3261 grammar as one constexpr 256-entry table, plus a tiny
-// cursor used by the header-value parsers. Header-only: everything here sits in the hot path.
+// Character classes of the RFC 3261 grammar as one constexpr 256-entry table, plus the
+// scalar scans. Header-only: everything here sits in the hot path.
 
 #include <array>
 #include <cstddef>
@@ -126,41 +126,5 @@ constexpr std::string_view trim_lws(std::string_view s) {
   while (e > b && is(s[e - 1], kLws)) --e;
   return s.substr(b, e - b);
 }
-
-// A forward-only cursor over one header value. Never reads past the end.
-struct Cursor {
-  std::string_view s;
-  size_t i = 0;
-
-  constexpr bool done() const { return i >= s.size(); }
-  constexpr char peek() const { return i < s.size() ? s[i] : '\0'; }
-  // Skips LWS; returns how many bytes were skipped.
-  constexpr size_t skip_lws() {
-    const size_t from = i;
-    i = skip(s, i, kLws);
-    return i - from;
-  }
-  constexpr bool eat(char c) {
-    if (done() || s[i] != c) return false;
-    ++i;
-    return true;
-  }
-  // SWS c SWS (SLASH, SEMI, EQUAL, COMMA, COLON of RFC 3261 25.1); restores on failure.
-  constexpr bool eat_sep(char c) {
-    const size_t save = i;
-    skip_lws();
-    if (!eat(c)) {
-      i = save;
-      return false;
-    }
-    skip_lws();
-    return true;
-  }
-  constexpr std::string_view take(uint32_t mask) {
-    const size_t from = i;
-    i = skip(s, i, mask);
-    return s.substr(from, i - from);
-  }
-};
 
 }  // namespace sipwall::sipchar

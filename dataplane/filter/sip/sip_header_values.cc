@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "sip/sip_char_class.h"
+#include "sip/sip_class_scan.h"
 #include "sip/sip_uri.h"
 
 namespace sipwall {
@@ -28,22 +29,17 @@ bool parse_digits(std::string_view s, uint64_t cap, uint64_t& value) {
 bool skip_quoted_string(Cursor& c) {
   const std::string_view s = c.s;
   size_t i = c.i + 1;
-  while (i < s.size()) {
+  while (true) {
+    i = scan<kQdtext | kLws>(s, i, c.lim);  // stops on '"', '\\' and what is not qdtext
+    if (i >= s.size()) return false;        // unterminated
     const char ch = s[i];
     if (ch == '"') {
       c.i = i + 1;
       return true;
     }
-    if (ch == '\\') {
-      if (i + 1 >= s.size() || s[i + 1] == '\r' || s[i + 1] == '\n') return false;
-      i += 2;
-    } else if (is(ch, kQdtext | kLws)) {
-      ++i;
-    } else {
-      return false;
-    }
+    if (ch != '\\' || i + 1 >= s.size() || s[i + 1] == '\r' || s[i + 1] == '\n') return false;
+    i += 2;
   }
-  return false;  // unterminated
 }
 
 // *( SEMI generic-param ), generic-param = token [ EQUAL gen-value ], gen-value = token / host /
@@ -58,11 +54,11 @@ bool skip_params(Cursor& c, bool in_list) {
     }
     if (!c.eat(';')) return false;
     c.skip_lws();
-    if (c.take(kToken).empty()) return false;  // ";;" or ";" at the end
+    if (c.take<kToken>().empty()) return false;  // ";;" or ";" at the end
     if (c.eat_sep('=')) {
       if (c.peek() == '"') {
         if (!skip_quoted_string(c)) return false;
-      } else if (c.take(kGenValue).empty()) {
+      } else if (c.take<kGenValue>().empty()) {
         return false;
       }
     }
@@ -80,7 +76,7 @@ bool skip_bracketed_uri(Cursor& c, bool liberal) {
     return false;
   }
   c.i = gt + 1;
-  return sip_uri_is_valid(uri, /*allow_headers=*/true);
+  return sip_uri_is_valid(uri, /*allow_headers=*/true, c.lim);
 }
 
 // addr-spec without brackets: it ends at ';', ',' or LWS, and may not hold '?' headers
@@ -90,7 +86,7 @@ bool skip_bare_uri(Cursor& c) {
   while (end < c.s.size() && c.s[end] != ';' && c.s[end] != ',' && !is(c.s[end], kLws)) ++end;
   const std::string_view uri = c.s.substr(c.i, end - c.i);
   c.i = end;
-  return sip_uri_is_valid(uri, /*allow_headers=*/false);
+  return sip_uri_is_valid(uri, /*allow_headers=*/false, c.lim);
 }
 
 // Liberal display name: any text but '"' and control octets up to '<' (infers the quotes of
@@ -118,7 +114,7 @@ bool skip_address(Cursor& c, bool liberal, bool in_list) {
     return skip_params(c, in_list);
   }
   // display-name = *(token LWS); "caller<sip:...>" (lwsdisp.dat) has no LWS before '<'.
-  while (!c.take(kToken).empty()) c.skip_lws();
+  while (!c.take<kToken>().empty()) c.skip_lws();
   if (c.eat('<')) return skip_bracketed_uri(c, liberal) && skip_params(c, in_list);
   c.i = start;
   if (skip_bare_uri(c) && skip_params(c, in_list)) return true;
@@ -136,23 +132,28 @@ bool skip_sent_by(Cursor& c, std::string_view& host) {
     if (close == std::string_view::npos) return false;
     c.i = close + 1;
   } else {
-    c.take(kHostname);
+    c.take<kHostname>();
   }
   host = c.s.substr(start, c.i - start);
-  if (!sip_host_is_valid(host)) return false;
-  if (c.eat_sep(':')) return sip_port_is_valid(c.take(kDigit));
+  if (!sip_host_is_valid(host, c.lim)) return false;
+  if (c.eat_sep(':')) return sip_port_is_valid(c.take<kDigit>());
   return true;
 }
 
 }  // namespace
 
 bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& method) {
-  Cursor c{value};
+  return sip_parse_cseq(value, number, method, end_of(value));
+}
+
+bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& method,
+                    const char* lim) {
+  Cursor c{value, 0, lim};
   uint64_t n = 0;
-  if (!parse_digits(c.take(kDigit), std::numeric_limits<int32_t>::max(), n)) return false;
+  if (!parse_digits(c.take<kDigit>(), std::numeric_limits<int32_t>::max(), n)) return false;
   if (n > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return false;
   if (c.skip_lws() == 0) return false;
-  method = c.take(kToken);
+  method = c.take<kToken>();
   if (method.empty() || !c.done()) return false;
   number = static_cast<uint32_t>(n);
   return true;
@@ -174,22 +175,30 @@ bool sip_parse_content_length(std::string_view value, size_t& length) {
 }
 
 bool sip_call_id_is_valid(std::string_view value) {
-  const size_t first = skip(value, 0, kWord);
+  return sip_call_id_is_valid(value, end_of(value));
+}
+
+bool sip_call_id_is_valid(std::string_view value, const char* lim) {
+  const size_t first = scan<kWord>(value, 0, lim);
   if (first == 0) return false;
   if (first == value.size()) return true;
-  if (value[first] != '@') return false;
-  return all_of(value.substr(first + 1), kWord);
+  if (value[first] != '@' || first + 1 == value.size()) return false;
+  return scan<kWord>(value, first + 1, lim) == value.size();
 }
 
 ViaCheck sip_check_via(std::string_view value, size_t& values) {
-  Cursor c{value};
+  return sip_check_via(value, values, end_of(value));
+}
+
+ViaCheck sip_check_via(std::string_view value, size_t& values, const char* lim) {
+  Cursor c{value, 0, lim};
   bool broadcast = false;
   while (true) {
     c.skip_lws();
     // sent-protocol = "SIP" SLASH "2.0" SLASH transport
-    if (!iequals(c.take(kToken), "SIP") || !c.eat_sep('/')) return ViaCheck::bad;
-    if (c.take(kToken) != "2.0" || !c.eat_sep('/')) return ViaCheck::bad;
-    if (c.take(kToken).empty() || c.skip_lws() == 0) return ViaCheck::bad;
+    if (!iequals(c.take<kToken>(), "SIP") || !c.eat_sep('/')) return ViaCheck::bad;
+    if (c.take<kToken>() != "2.0" || !c.eat_sep('/')) return ViaCheck::bad;
+    if (c.take<kToken>().empty() || c.skip_lws() == 0) return ViaCheck::bad;
     std::string_view host;
     if (!skip_sent_by(c, host)) return ViaCheck::bad;
     broadcast = broadcast || host == "255.255.255.255";
@@ -203,15 +212,23 @@ ViaCheck sip_check_via(std::string_view value, size_t& values) {
 }
 
 bool sip_name_addr_is_valid(std::string_view value, bool liberal) {
-  Cursor c{value};
+  return sip_name_addr_is_valid(value, liberal, end_of(value));
+}
+
+bool sip_name_addr_is_valid(std::string_view value, bool liberal, const char* lim) {
+  Cursor c{value, 0, lim};
   if (!skip_address(c, liberal, /*in_list=*/false)) return false;
   c.skip_lws();
   return c.done();
 }
 
 bool sip_contact_is_valid(std::string_view value, bool liberal) {
+  return sip_contact_is_valid(value, liberal, end_of(value));
+}
+
+bool sip_contact_is_valid(std::string_view value, bool liberal, const char* lim) {
   if (value == "*") return true;
-  Cursor c{value};
+  Cursor c{value, 0, lim};
   while (true) {
     if (!skip_address(c, liberal, /*in_list=*/true)) return false;
     if (!c.eat_sep(',')) break;

@@ -37,4 +37,13 @@ bool sip_contact_is_valid(std::string_view value, bool liberal);
 // Date must be an RFC 1123 date in GMT; the strict check only demands the "GMT" zone.
 bool sip_date_is_valid(std::string_view value);
 
+// The same parsers for a value whose memory stays readable up to `lim` (>= its end), so scans
+// may load 16 octets at a time across the value's end. The validator passes the datagram end.
+bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& method,
+                    const char* lim);
+bool sip_call_id_is_valid(std::string_view value, const char* lim);
+ViaCheck sip_check_via(std::string_view value, size_t& values, const char* lim);
+bool sip_name_addr_is_valid(std::string_view value, bool liberal, const char* lim);
+bool sip_contact_is_valid(std::string_view value, bool liberal, const char* lim);
+
 }  // namespace sipwall

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "sip/sip_char_class.h"
+#include "sip/sip_class_scan.h"
 
 namespace sipwall {
 namespace {
@@ -32,9 +33,7 @@ bool is_ipv4(std::string_view s) {
 // hostname = *( domainlabel "." ) toplabel [ "." ]; labels are alphanum with inner '-', and the
 // toplabel starts with a letter (which is what tells "a.b.c.1" apart from an IPv4 address).
 // One pass: the per-label rules are checked at each '.', where the label is known.
-bool is_hostname(std::string_view s) {
-  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-  if (s.empty()) return false;
+bool is_hostname_bytes(std::string_view s) {
   const char* const p = s.data();
   const size_t n = s.size();
   size_t label = 0;  // index of the current label's first octet
@@ -49,6 +48,26 @@ bool is_hostname(std::string_view s) {
   // The toplabel: non-empty (no trailing ".."), at most 63 octets, starts with ALPHA (so not
   // with '-'), does not end with '-'.
   return label < n && n - label <= 63 && is(p[label], kAlpha) && p[n - 1] != '-';
+}
+
+// The same rules on bit masks (bit i = octet i) for names of at most 63 octets, where no label
+// can exceed 63. Label starts are octet 0 and every octet after a '.'; none may be '.' (empty
+// label) or '-', no '-' may precede a '.', and the toplabel starts with ALPHA.
+bool is_hostname(std::string_view s, const char* lim) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  if (s.empty()) return false;
+  const size_t n = s.size();
+  if (n > 63) return is_hostname_bytes(s);
+  const char* const p = s.data();
+  const uint64_t all = (uint64_t{1} << n) - 1;
+  if (class_bits64<kHostname>(p, n, lim) != all) return false;
+  uint64_t dots = 0;
+  uint64_t dashes = 0;
+  eq_bits64(p, n, lim, '.', '-', dots, dashes);
+  const uint64_t starts = (1 | dots << 1) & all;
+  if (((dots | dashes) & starts) != 0 || ((dashes << 1) & dots) != 0) return false;
+  const size_t label = dots == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(dots));
+  return label < n && is(p[label], kAlpha) && p[n - 1] != '-';
 }
 
 // "[" hex / ":" / "." "]" with at least two ':' (every IPv6 text form has two).
@@ -67,14 +86,14 @@ bool is_ipv6_reference(std::string_view s) {
 }
 
 // uri-parameters = *( ";" pname [ "=" pvalue ] ), each pname/pvalue 1*paramchar.
-size_t skip_uri_params(std::string_view s, size_t i, bool& ok) {
+size_t skip_uri_params(std::string_view s, size_t i, bool& ok, const char* lim) {
   ok = true;
   while (i < s.size() && s[i] == ';') {
-    const size_t name_end = skip_escaped(s, i + 1, kParam);
+    const size_t name_end = scan_escaped<kParam>(s, i + 1, lim);
     if (name_end == i + 1) return ok = false, i;
     i = name_end;
     if (i < s.size() && s[i] == '=') {
-      const size_t value_end = skip_escaped(s, i + 1, kParam);
+      const size_t value_end = scan_escaped<kParam>(s, i + 1, lim);
       if (value_end == i + 1) return ok = false, i;
       i = value_end;
     }
@@ -83,26 +102,26 @@ size_t skip_uri_params(std::string_view s, size_t i, bool& ok) {
 }
 
 // headers = "?" header *( "&" header ); header = hname "=" hvalue.
-bool is_uri_headers(std::string_view s) {
+bool is_uri_headers(std::string_view s, const char* lim) {
   size_t i = 0;
   while (true) {
     if (i >= s.size() || (s[i] != '?' && s[i] != '&') || (i == 0) != (s[i] == '?')) return false;
-    const size_t name_end = skip_escaped(s, i + 1, kHnv);
+    const size_t name_end = scan_escaped<kHnv>(s, i + 1, lim);
     if (name_end == i + 1 || name_end >= s.size() || s[name_end] != '=') return false;
-    i = skip_escaped(s, name_end + 1, kHnv);
+    i = scan_escaped<kHnv>(s, name_end + 1, lim);
     if (i == s.size()) return true;
   }
 }
 
 // SIP-URI without the scheme: [ userinfo "@" ] hostport uri-parameters [ headers ].
-bool is_sip_uri_rest(std::string_view s, bool allow_headers) {
+bool is_sip_uri_rest(std::string_view s, bool allow_headers, const char* lim) {
   // The first '@' ends the userinfo: no later part of a SIP-URI may hold a raw '@'. User and
   // password characters exclude '@', so a well-formed userinfo scan stops right on it; when it
   // stops elsewhere, any '@' further on makes the URI invalid.
-  const size_t user_end = skip_escaped(s, 0, kUser);
+  const size_t user_end = scan_escaped<kUser>(s, 0, lim);
   size_t info_end = user_end;
   if (info_end < s.size() && s[info_end] == ':') {
-    info_end = skip_escaped(s, info_end + 1, kPassword);
+    info_end = scan_escaped<kPassword>(s, info_end + 1, lim);
   }
   if (info_end < s.size() && s[info_end] == '@') {
     if (user_end == 0) return false;
@@ -119,30 +138,34 @@ bool is_sip_uri_rest(std::string_view s, bool allow_headers) {
   } else {
     // hostport ends at the first ';' or '?'. Host octets are hostname octets and the port is
     // digits, so one scan of each finds that end; any other octet before it is invalid.
-    const size_t host_end = skip(s, 0, kHostname);
+    const size_t host_end = scan<kHostname>(s, 0, lim);
     hp_end = host_end;
-    if (hp_end < s.size() && s[hp_end] == ':') hp_end = skip(s, hp_end + 1, kDigit);
+    if (hp_end < s.size() && s[hp_end] == ':') hp_end = scan<kDigit>(s, hp_end + 1, lim);
     if (hp_end < s.size() && s[hp_end] != ';' && s[hp_end] != '?') return false;
-    if (!sip_host_is_valid(s.substr(0, host_end))) return false;
+    if (!sip_host_is_valid(s.substr(0, host_end), lim)) return false;
     if (host_end < hp_end && !sip_port_is_valid(s.substr(host_end + 1, hp_end - host_end - 1))) {
       return false;
     }
   }
   bool ok = false;
-  const size_t i = skip_uri_params(s, hp_end, ok);
+  const size_t i = skip_uri_params(s, hp_end, ok, lim);
   if (!ok) return false;
   if (i == s.size()) return true;
-  return allow_headers && is_uri_headers(s.substr(i));
+  return allow_headers && is_uri_headers(s.substr(i), lim);
 }
 
 }  // namespace
 
-bool sip_host_is_valid(std::string_view host) {
+bool sip_host_is_valid(std::string_view host, const char* lim) {
   if (host.empty()) return false;
   if (host.front() == '[') return is_ipv6_reference(host);
   // All digits and dots: only an IPv4 address fits (a toplabel must start with a letter).
-  if (is(host.back(), kDigit)) return is_ipv4(host) || is_hostname(host);
-  return is_hostname(host);
+  if (is(host.back(), kDigit)) return is_ipv4(host) || is_hostname(host, lim);
+  return is_hostname(host, lim);
+}
+
+bool sip_host_is_valid(std::string_view host) {
+  return sip_host_is_valid(host, end_of(host));
 }
 
 bool sip_port_is_valid(std::string_view port) {
@@ -177,16 +200,20 @@ bool sip_hostport_is_valid(std::string_view hostport, std::string_view* host) {
 }
 
 bool sip_uri_is_valid(std::string_view uri, bool allow_headers) {
+  return sip_uri_is_valid(uri, allow_headers, end_of(uri));
+}
+
+bool sip_uri_is_valid(std::string_view uri, bool allow_headers, const char* lim) {
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   if (uri.empty() || !is(uri[0], kAlpha)) return false;
-  const size_t colon = skip(uri, 1, kScheme);
+  const size_t colon = scan<kScheme>(uri, 1, lim);
   if (colon >= uri.size() || uri[colon] != ':') return false;
   const std::string_view scheme = uri.substr(0, colon);
   const std::string_view rest = uri.substr(colon + 1);
   if (iequals(scheme, "sip") || iequals(scheme, "sips")) {
-    return is_sip_uri_rest(rest, allow_headers);
+    return is_sip_uri_rest(rest, allow_headers, lim);
   }
-  if (rest.empty() || skip_escaped(rest, 0, kUric) != rest.size()) return false;
+  if (rest.empty() || scan_escaped<kUric>(rest, 0, lim) != rest.size()) return false;
   return allow_headers || rest.find('?') == std::string_view::npos;
 }
 

@@ -21,4 +21,9 @@ bool sip_hostport_is_valid(std::string_view hostport, std::string_view* host = n
 // `allow_headers` = false rejects a "?" header part (strict Request-URI).
 bool sip_uri_is_valid(std::string_view uri, bool allow_headers);
 
+// The same checks for a view whose memory stays readable up to `lim` (>= its end): scans may
+// then load 16 octets at a time across the view's end. The validator passes the datagram end.
+bool sip_host_is_valid(std::string_view host, const char* lim);
+bool sip_uri_is_valid(std::string_view uri, bool allow_headers, const char* lim);
+
 }  // namespace sipwall

@@ -78,8 +78,9 @@ class SipValidator {
  private:
   struct Scan;  // per-call state, lives on the stack
 
-  SipError parse_start_line(std::string_view line, SipMessage& m) const;
-  SipError parse_request_line(std::string_view line, SipMessage& m) const;
+  // `lim`: the end of the datagram, up to which scans may read past the line.
+  SipError parse_start_line(std::string_view line, const char* lim, SipMessage& m) const;
+  SipError parse_request_line(std::string_view line, const char* lim, SipMessage& m) const;
   SipError parse_status_line(std::string_view line, SipMessage& m) const;
   SipError check_field(const SipHeaderField& f, Scan& scan) const;
   SipHeader lookup(std::string_view name) const;

@@ -1,5 +1,6 @@
 // Microbenchmark for SipValidator::validate (not a unit test; no timing asserts).
 //   ninja -C build-sip tests/unit/sip/sip_bench && ./build-sip/tests/unit/sip/sip_bench [iters]
+// [invite] (the typical INVITE only, e.g. under perf record)
 // Prints ns per validate() for a typical ~800-byte INVITE and for every valid corpus message.
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "reference/sip_validator.h"
 #include "sip/sip_validator.h"
 #include "sip_corpus.h"
 
@@ -41,13 +43,14 @@ std::string typical_invite() {
 }
 
 // Best of several batches: the minimum is the least disturbed by other load on the machine.
-double ns_per_call(sipwall::SipValidator& v, const std::string& msg, long iters) {
+template <typename Validator>
+double ns_per_call(Validator& v, const std::string& msg, long iters) {
   sipwall::SipMessage out;
   double best = 1e30;
   for (int batch = 0; batch < 5; ++batch) {
     long ok = 0;
     const auto t0 = std::chrono::steady_clock::now();
-    for (long i = 0; i < iters / 5; ++i) ok += v.validate(msg, out) == sipwall::SipError::ok;
+    for (long i = 0; i < iters / 5; ++i) ok += static_cast<int>(v.validate(msg, out)) == 0;
     const auto t1 = std::chrono::steady_clock::now();
     if (ok != iters / 5) std::fprintf(stderr, "not ok\n");
     const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
@@ -90,6 +93,10 @@ int main(int argc, char** argv) {
               ns_per_call(v, invite, iters));
   std::printf("  reference: memchr line scan of the same bytes %.1f ns\n",
               ns_line_scan(invite, iters));
+  sipwall::reference::SipValidator before(sipwall::reference::SipValidatorConfig{});
+  std::printf("  reference: frozen byte-loop validator (tests/unit/sip/reference) %.1f ns\n",
+              ns_per_call(before, invite, iters));
+  if (argc > 2 && std::strcmp(argv[2], "invite") == 0) return 0;  // for profiling
   for (const char* set : {"rfc4475", "rfc5118"}) {
     for (const auto& e : sipwall::testing::load_manifest(set)) {
       if (e.expect != "valid") continue;

@@ -1,0 +1,197 @@
+// Frozen, test-only copy of dataplane/filter/sip/sip_uri.cc as of commit 597f1ed (the byte-loop
+// validator), in namespace sipwall::reference. sip_differential_test.cc checks the optimised
+// validator against it. Do not optimise or fix this copy: it is the oracle.
+
+#include "reference/sip_uri.h"
+
+#include <cstdint>
+
+#include "reference/sip_char_class.h"
+
+namespace sipwall::reference {
+namespace {
+
+using namespace sipchar;
+
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255.
+bool is_ipv4(std::string_view s) {
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+    unsigned value = 0;
+    size_t digits = 0;
+    while (i < s.size() && is(s[i], kDigit) && digits < 4) {
+      value = value * 10 + static_cast<unsigned>(s[i] - '0');
+      ++i;
+      ++digits;
+    }
+    if (digits == 0 || digits > 3 || value > 255) return false;
+  }
+  return i == s.size();
+}
+
+// hostname = *( domainlabel "." ) toplabel [ "." ]; labels are alphanum with inner '-', and the
+// toplabel starts with a letter (which is what tells "a.b.c.1" apart from an IPv4 address).
+// One pass: the per-label rules are checked at each '.', where the label is known.
+bool is_hostname(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  if (s.empty()) return false;
+  const char* const p = s.data();
+  const size_t n = s.size();
+  size_t label = 0;  // index of the current label's first octet
+  for (size_t i = 0; i < n; ++i) {
+    const char c = p[i];
+    if (!is(c, kHostname)) return false;  // kHostname holds alphanum, '-' and '.'
+    if (c == '.') {
+      if (i == label || p[label] == '-' || p[i - 1] == '-' || i - label > 63) return false;
+      label = i + 1;
+    }
+  }
+  // The toplabel: non-empty (no trailing ".."), at most 63 octets, starts with ALPHA (so not
+  // with '-'), does not end with '-'.
+  return label < n && n - label <= 63 && is(p[label], kAlpha) && p[n - 1] != '-';
+}
+
+// "[" hex / ":" / "." "]" with at least two ':' (every IPv6 text form has two).
+bool is_ipv6_reference(std::string_view s) {
+  if (s.size() < 4 || s.size() > 47 || s.front() != '[' || s.back() != ']') return false;
+  size_t colons = 0;
+  for (size_t i = 1; i + 1 < s.size(); ++i) {
+    const char c = s[i];
+    if (c == ':') {
+      ++colons;
+    } else if (c != '.' && !is(c, kHex)) {
+      return false;
+    }
+  }
+  return colons >= 2;
+}
+
+// uri-parameters = *( ";" pname [ "=" pvalue ] ), each pname/pvalue 1*paramchar.
+size_t skip_uri_params(std::string_view s, size_t i, bool& ok) {
+  ok = true;
+  while (i < s.size() && s[i] == ';') {
+    const size_t name_end = skip_escaped(s, i + 1, kParam);
+    if (name_end == i + 1) return ok = false, i;
+    i = name_end;
+    if (i < s.size() && s[i] == '=') {
+      const size_t value_end = skip_escaped(s, i + 1, kParam);
+      if (value_end == i + 1) return ok = false, i;
+      i = value_end;
+    }
+  }
+  return i;
+}
+
+// headers = "?" header *( "&" header ); header = hname "=" hvalue.
+bool is_uri_headers(std::string_view s) {
+  size_t i = 0;
+  while (true) {
+    if (i >= s.size() || (s[i] != '?' && s[i] != '&') || (i == 0) != (s[i] == '?')) return false;
+    const size_t name_end = skip_escaped(s, i + 1, kHnv);
+    if (name_end == i + 1 || name_end >= s.size() || s[name_end] != '=') return false;
+    i = skip_escaped(s, name_end + 1, kHnv);
+    if (i == s.size()) return true;
+  }
+}
+
+// SIP-URI without the scheme: [ userinfo "@" ] hostport uri-parameters [ headers ].
+bool is_sip_uri_rest(std::string_view s, bool allow_headers) {
+  // The first '@' ends the userinfo: no later part of a SIP-URI may hold a raw '@'. User and
+  // password characters exclude '@', so a well-formed userinfo scan stops right on it; when it
+  // stops elsewhere, any '@' further on makes the URI invalid.
+  const size_t user_end = skip_escaped(s, 0, kUser);
+  size_t info_end = user_end;
+  if (info_end < s.size() && s[info_end] == ':') {
+    info_end = skip_escaped(s, info_end + 1, kPassword);
+  }
+  if (info_end < s.size() && s[info_end] == '@') {
+    if (user_end == 0) return false;
+    s.remove_prefix(info_end + 1);
+  } else if (s.find('@', info_end) != std::string_view::npos) {
+    return false;
+  }
+  size_t hp_end = 0;
+  if (!s.empty() && s[0] == '[') {
+    hp_end = s.find(']');
+    if (hp_end == std::string_view::npos) return false;
+    while (hp_end < s.size() && s[hp_end] != ';' && s[hp_end] != '?') ++hp_end;
+    if (!sip_hostport_is_valid(s.substr(0, hp_end))) return false;
+  } else {
+    // hostport ends at the first ';' or '?'. Host octets are hostname octets and the port is
+    // digits, so one scan of each finds that end; any other octet before it is invalid.
+    const size_t host_end = skip(s, 0, kHostname);
+    hp_end = host_end;
+    if (hp_end < s.size() && s[hp_end] == ':') hp_end = skip(s, hp_end + 1, kDigit);
+    if (hp_end < s.size() && s[hp_end] != ';' && s[hp_end] != '?') return false;
+    if (!sip_host_is_valid(s.substr(0, host_end))) return false;
+    if (host_end < hp_end && !sip_port_is_valid(s.substr(host_end + 1, hp_end - host_end - 1))) {
+      return false;
+    }
+  }
+  bool ok = false;
+  const size_t i = skip_uri_params(s, hp_end, ok);
+  if (!ok) return false;
+  if (i == s.size()) return true;
+  return allow_headers && is_uri_headers(s.substr(i));
+}
+
+}  // namespace
+
+bool sip_host_is_valid(std::string_view host) {
+  if (host.empty()) return false;
+  if (host.front() == '[') return is_ipv6_reference(host);
+  // All digits and dots: only an IPv4 address fits (a toplabel must start with a letter).
+  if (is(host.back(), kDigit)) return is_ipv4(host) || is_hostname(host);
+  return is_hostname(host);
+}
+
+bool sip_port_is_valid(std::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  unsigned value = 0;
+  for (const char c : port) {
+    if (!is(c, kDigit)) return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value <= 65535;
+}
+
+bool sip_hostport_is_valid(std::string_view hostport, std::string_view* host) {
+  size_t host_end = 0;
+  if (!hostport.empty() && hostport[0] == '[') {
+    host_end = hostport.find(']');
+    if (host_end == std::string_view::npos) return false;
+    ++host_end;
+  } else {
+    host_end = hostport.find(':');
+    if (host_end == std::string_view::npos) host_end = hostport.size();
+  }
+  const std::string_view h = hostport.substr(0, host_end);
+  if (!sip_host_is_valid(h)) return false;
+  if (host_end < hostport.size()) {
+    if (hostport[host_end] != ':' || !sip_port_is_valid(hostport.substr(host_end + 1))) {
+      return false;
+    }
+  }
+  if (host != nullptr) *host = h;
+  return true;
+}
+
+bool sip_uri_is_valid(std::string_view uri, bool allow_headers) {
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  if (uri.empty() || !is(uri[0], kAlpha)) return false;
+  const size_t colon = skip(uri, 1, kScheme);
+  if (colon >= uri.size() || uri[colon] != ':') return false;
+  const std::string_view scheme = uri.substr(0, colon);
+  const std::string_view rest = uri.substr(colon + 1);
+  if (iequals(scheme, "sip") || iequals(scheme, "sips")) {
+    return is_sip_uri_rest(rest, allow_headers);
+  }
+  if (rest.empty() || skip_escaped(rest, 0, kUric) != rest.size()) return false;
+  return allow_headers || rest.find('?') == std::string_view::npos;
+}
+
+}  // namespace sipwall::reference

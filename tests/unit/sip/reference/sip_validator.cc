@@ -1,0 +1,377 @@
+// Frozen, test-only copy of dataplane/filter/sip/sip_validator.cc as of commit 597f1ed (the byte-loop
+// validator), in namespace sipwall::reference. sip_differential_test.cc checks the optimised
+// validator against it. Do not optimise or fix this copy: it is the oracle.
+
+#include "reference/sip_validator.h"
+
+#include <cstring>
+
+#include "reference/sip_char_class.h"
+#include "reference/sip_header_values.h"
+#include "reference/sip_line_scan.h"
+#include "reference/sip_uri.h"
+
+namespace sipwall::reference {
+
+using namespace sipchar;
+
+namespace {
+
+constexpr std::string_view kVersion = "SIP/2.0";
+constexpr uint8_t kNoHeader = 0;
+constexpr uint8_t kAmbiguous = 0xff;
+
+constexpr uint32_t bit(SipHeader h) {
+  return 1u << static_cast<unsigned>(h);
+}
+static_assert(kSipHeaderCount <= 32, "seen-set is a uint32_t");
+
+// Headers that may appear once only (RFC 3261 7.3.1: no comma lists for these).
+constexpr uint32_t kSingleValued =
+    bit(SipHeader::call_id) | bit(SipHeader::from) | bit(SipHeader::to) | bit(SipHeader::cseq) |
+    bit(SipHeader::max_forwards) | bit(SipHeader::content_length) | bit(SipHeader::content_type);
+// Max-Forwards is not required: RFC 2543 requests lack it (inv2543.dat).
+constexpr uint32_t kRequired = bit(SipHeader::via) | bit(SipHeader::from) | bit(SipHeader::to) |
+                               bit(SipHeader::call_id) | bit(SipHeader::cseq);
+
+constexpr uint8_t name_hash(std::string_view name) {
+  return static_cast<uint8_t>(name.size() * 7 + static_cast<uint8_t>(lower(name.front())) * 3 +
+                              static_cast<uint8_t>(lower(name.back())));
+}
+
+// Case-insensitive equality of two tokens, eight bytes at a time. Within the token alphabet
+// two bytes differ only in bit 0x20 exactly when they are the same letter in another case, so
+// OR-ing 0x20 into both sides is an exact comparison here.
+bool token_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  constexpr uint64_t kCase = 0x2020202020202020ull;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    uint64_t x = 0;
+    uint64_t y = 0;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if ((x | kCase) != (y | kCase)) return false;
+  }
+  for (; i < a.size(); ++i) {
+    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view to_string(SipError e) {
+  switch (e) {
+    case SipError::ok:
+      return "ok";
+    case SipError::too_long:
+      return "too_long";
+    case SipError::bad_start_line:
+      return "bad_start_line";
+    case SipError::bad_method:
+      return "bad_method";
+    case SipError::bad_version:
+      return "bad_version";
+    case SipError::bad_request_uri:
+      return "bad_request_uri";
+    case SipError::bad_status_code:
+      return "bad_status_code";
+    case SipError::bad_reason_phrase:
+      return "bad_reason_phrase";
+    case SipError::bad_line_ending:
+      return "bad_line_ending";
+    case SipError::bad_header_line:
+      return "bad_header_line";
+    case SipError::header_too_long:
+      return "header_too_long";
+    case SipError::too_many_headers:
+      return "too_many_headers";
+    case SipError::unterminated_headers:
+      return "unterminated_headers";
+    case SipError::missing_header:
+      return "missing_header";
+    case SipError::duplicate_header:
+      return "duplicate_header";
+    case SipError::bad_cseq:
+      return "bad_cseq";
+    case SipError::cseq_method_mismatch:
+      return "cseq_method_mismatch";
+    case SipError::bad_content_length:
+      return "bad_content_length";
+    case SipError::body_truncated:
+      return "body_truncated";
+    case SipError::bad_via:
+      return "bad_via";
+    case SipError::too_many_vias:
+      return "too_many_vias";
+    case SipError::broadcast_via:
+      return "broadcast_via";
+    case SipError::bad_name_addr:
+      return "bad_name_addr";
+    case SipError::bad_contact:
+      return "bad_contact";
+    case SipError::bad_call_id:
+      return "bad_call_id";
+    case SipError::bad_max_forwards:
+      return "bad_max_forwards";
+    case SipError::bad_date:
+      return "bad_date";
+    case SipError::count_:
+      break;
+  }
+  return "unknown";
+}
+
+struct SipValidator::Scan {
+  bool is_request = false;
+  std::string_view method_token;
+  uint32_t seen = 0;
+  size_t via_values = 0;
+  bool has_content_length = false;
+  size_t content_length = 0;
+};
+
+SipValidator::SipValidator(const SipValidatorConfig& cfg)
+    : cfg_(cfg), headers_(cfg.limits.max_header_lines) {
+  for (char c = 'a'; c <= 'z'; ++c) {
+    compact_[static_cast<uint8_t>(c)] = sip_header_from_name(std::string_view(&c, 1));
+  }
+  for (size_t i = 1; i < kSipHeaderCount; ++i) {
+    const std::string_view name = sip_header_name(static_cast<SipHeader>(i));
+    names_[i] = name;
+    if (name.empty()) continue;
+    uint8_t& slot = by_hash_[name_hash(name)];
+    slot = slot == kNoHeader ? static_cast<uint8_t>(i) : kAmbiguous;
+  }
+}
+
+[[gnu::always_inline]] inline SipHeader SipValidator::lookup(std::string_view name) const {
+  if (name.size() == 1) {
+    const auto c = static_cast<uint8_t>(lower(name[0]));
+    return c < compact_.size() ? compact_[c] : SipHeader::other;
+  }
+  const uint8_t slot = by_hash_[name_hash(name)];
+  if (slot == kNoHeader) return SipHeader::other;
+  if (slot == kAmbiguous) return sip_header_from_name(name);
+  const auto id = static_cast<SipHeader>(slot);
+  return token_iequals(names_[slot], name) ? id : SipHeader::other;  // name is a token
+}
+
+SipError SipValidator::parse_start_line(std::string_view line, SipMessage& m) const {
+  if (line.starts_with("SIP/")) return parse_status_line(line, m);
+  return parse_request_line(line, m);
+}
+
+// Request-Line = Method SP Request-URI SP SIP-Version CRLF
+SipError SipValidator::parse_request_line(std::string_view line, SipMessage& m) const {
+  const bool liberal = cfg_.profile == SipProfile::liberal;
+  const size_t method_end = skip(line, 0, kToken);
+  if (method_end == 0 || method_end == line.size()) return SipError::bad_start_line;
+  if (line[method_end] != ' ') return SipError::bad_method;  // a non-token octet in the method
+  size_t uri_begin = method_end + 1;
+  if (liberal) uri_begin = skip(line, uri_begin, kWsp);
+  const size_t uri_end = line.find(' ', uri_begin);
+  if (uri_end == std::string_view::npos || uri_end == uri_begin) return SipError::bad_start_line;
+  size_t version_begin = uri_end + 1;
+  std::string_view version_end_trimmed = line;
+  if (liberal) {
+    version_begin = skip(line, version_begin, kWsp);
+    while (!version_end_trimmed.empty() && version_end_trimmed.back() == ' ') {
+      version_end_trimmed.remove_suffix(1);
+    }
+  }
+  if (version_begin > version_end_trimmed.size()) return SipError::bad_start_line;
+  const std::string_view version = version_end_trimmed.substr(version_begin);
+  if (version != kVersion) {
+    const bool other_version = version.starts_with("SIP/") && !version.starts_with(kVersion) &&
+                               version.find(' ') == std::string_view::npos;
+    return other_version ? SipError::bad_version : SipError::bad_start_line;
+  }
+  std::string_view uri = line.substr(uri_begin, uri_end - uri_begin);
+  if (liberal && uri.size() >= 2 && uri.front() == '<' && uri.back() == '>') {
+    uri = uri.substr(1, uri.size() - 2);  // ltgtruri.dat
+  }
+  if (!sip_uri_is_valid(uri, /*allow_headers=*/liberal)) return SipError::bad_request_uri;
+  m.is_request = true;
+  m.method_token = line.substr(0, method_end);
+  m.method = sip_method_from_token(m.method_token);
+  m.request_uri = uri;
+  return SipError::ok;
+}
+
+// Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+SipError SipValidator::parse_status_line(std::string_view line, SipMessage& m) const {
+  if (!line.starts_with(kVersion) || line.size() == kVersion.size() ||
+      line[kVersion.size()] != ' ') {
+    const size_t sp = line.find(' ');
+    return sp != std::string_view::npos && line.substr(0, sp) != kVersion
+               ? SipError::bad_version
+               : SipError::bad_start_line;
+  }
+  const std::string_view rest = line.substr(kVersion.size() + 1);
+  const size_t digits = skip(rest, 0, kDigit);
+  if (digits != 3 || rest[0] < '1' || rest[0] > '6') return SipError::bad_status_code;
+  if (rest.size() == 3 || rest[3] != ' ') return SipError::bad_start_line;
+  const std::string_view reason = rest.substr(4);
+  if (skip(reason, 0, kText) != reason.size()) return SipError::bad_reason_phrase;
+  m.is_request = false;
+  m.status_code =
+      static_cast<uint16_t>((rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0'));
+  return SipError::ok;
+}
+
+// Deep checks for the headers that carry routing, framing or transaction state.
+SipError SipValidator::check_field(const SipHeaderField& f, Scan& scan) const {
+  const bool liberal = cfg_.profile == SipProfile::liberal;
+  switch (f.id) {
+    case SipHeader::via: {
+      const ViaCheck v = sip_check_via(f.value, scan.via_values);
+      if (v == ViaCheck::bad) return SipError::bad_via;
+      if (scan.via_values > cfg_.limits.max_via_values) return SipError::too_many_vias;
+      if (v == ViaCheck::broadcast) return SipError::broadcast_via;
+      return SipError::ok;
+    }
+    case SipHeader::from:
+    case SipHeader::to:
+      return sip_name_addr_is_valid(f.value, liberal) ? SipError::ok : SipError::bad_name_addr;
+    case SipHeader::contact:
+      return sip_contact_is_valid(f.value, liberal) ? SipError::ok : SipError::bad_contact;
+    case SipHeader::call_id:
+      return sip_call_id_is_valid(f.value) ? SipError::ok : SipError::bad_call_id;
+    case SipHeader::cseq: {
+      uint32_t number = 0;
+      std::string_view method;
+      if (!sip_parse_cseq(f.value, number, method)) return SipError::bad_cseq;
+      if (scan.is_request && method != scan.method_token) return SipError::cseq_method_mismatch;
+      return SipError::ok;
+    }
+    case SipHeader::max_forwards: {
+      uint8_t hops = 0;
+      return sip_parse_max_forwards(f.value, hops) ? SipError::ok : SipError::bad_max_forwards;
+    }
+    case SipHeader::content_length:
+      scan.has_content_length = true;
+      return sip_parse_content_length(f.value, scan.content_length) ? SipError::ok
+                                                                    : SipError::bad_content_length;
+    case SipHeader::date:
+      return liberal || sip_date_is_valid(f.value) ? SipError::ok : SipError::bad_date;
+    default:
+      return SipError::ok;
+  }
+}
+
+SipError SipValidator::validate(std::string_view d, SipMessage& out) {
+  const SipLimits& limits = cfg_.limits;
+  if (d.size() > limits.max_message_bytes) [[unlikely]]
+    return SipError::too_long;
+  const char* const base = d.data();
+  const size_t n = d.size();
+  sipscan::LineScanner lines(base, n);
+
+  // Start line.
+  size_t pos = lines.next_lf(0);
+  if (pos == sipscan::LineScanner::npos) [[unlikely]]
+    return SipError::bad_start_line;
+  if (pos == 0 || base[pos - 1] != '\r') [[unlikely]]
+    return SipError::bad_line_ending;
+  SipMessage m;
+  if (const SipError e = parse_start_line(d.substr(0, pos - 1), m); e != SipError::ok) return e;
+  ++pos;
+
+  // Header section: the scanner hands out LFs block by block; folded lines join the field
+  // before them. Every CR in the section must be the CR of a CRLF: a bare CR could split a
+  // header for a downstream parser. The scanner notes the first one; it is reported after the
+  // fields are checked, as before.
+  lines.count_bare_from(pos);
+  Scan scan;
+  scan.is_request = m.is_request;
+  scan.method_token = m.method_token;
+  size_t count = 0;
+  size_t body_begin = 0;
+  while (true) {
+    if (pos == n) [[unlikely]] {
+      // Datagram ends right after a header's CRLF (baddn.dat); liberal infers the empty line.
+      if (cfg_.profile != SipProfile::liberal) return SipError::unterminated_headers;
+      body_begin = n;
+      break;
+    }
+    const char first = base[pos];
+    if (first == '\r') {
+      if (pos + 1 >= n) [[unlikely]]
+        return SipError::unterminated_headers;
+      if (base[pos + 1] != '\n') [[unlikely]]
+        return SipError::bad_line_ending;
+      body_begin = pos + 2;
+      break;
+    }
+    if (first == ' ' || first == '\t') [[unlikely]]
+      return SipError::bad_header_line;
+    const size_t start = pos;
+    size_t end = 0;  // index of the CR that ends the field
+    while (true) {
+      const size_t at = lines.next_lf(pos);
+      if (at == sipscan::LineScanner::npos) [[unlikely]]
+        return SipError::unterminated_headers;
+      if (base[at - 1] != '\r') [[unlikely]]
+        return SipError::bad_line_ending;
+      pos = at + 1;
+      if (pos < n && (base[pos] == ' ' || base[pos] == '\t')) [[unlikely]]
+        continue;  // fold
+      end = at - 1;
+      break;
+    }
+    if (end - start > limits.max_header_line_bytes) [[unlikely]]
+      return SipError::header_too_long;
+    if (count == limits.max_header_lines) [[unlikely]]
+      return SipError::too_many_headers;
+
+    // field-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS. base[end] is the CR, which is
+    // in neither class, so the name and HCOLON scans stop there at the latest.
+    size_t i = start;
+    while (is(base[i], kToken)) ++i;
+    const size_t name_end = i;
+    if (name_end == start) [[unlikely]]
+      return SipError::bad_header_line;
+    while (is(base[i], kWsp)) ++i;
+    if (base[i] != ':') [[unlikely]]
+      return SipError::bad_header_line;
+    size_t vb = i + 1;
+    size_t ve = end;
+    while (vb < ve && is(base[vb], kLws)) ++vb;
+    while (ve > vb && is(base[ve - 1], kLws)) --ve;
+
+    SipHeaderField& f = headers_[count++];
+    f.name = std::string_view(base + start, name_end - start);
+    f.value = std::string_view(base + vb, ve - vb);
+    f.id = lookup(f.name);
+    if (f.id == SipHeader::other) continue;
+    const uint32_t b = bit(f.id);
+    if ((scan.seen & b & kSingleValued) != 0) [[unlikely]]
+      return SipError::duplicate_header;
+    scan.seen |= b;
+    if (const SipError e = check_field(f, scan); e != SipError::ok) [[unlikely]]
+      return e;
+  }
+
+  if (lines.first_bare() < body_begin) [[unlikely]]
+    return SipError::bad_line_ending;
+  if ((scan.seen & kRequired) != kRequired) [[unlikely]]
+    return SipError::missing_header;
+
+  // Framing: the body is Content-Length octets; trailing octets are not part of the message.
+  const size_t available = n - body_begin;
+  size_t body_len = available;
+  if (scan.has_content_length) {
+    if (scan.content_length > available) [[unlikely]]
+      return SipError::body_truncated;
+    body_len = scan.content_length;
+  }
+  m.raw = d.substr(0, body_begin + body_len);
+  m.body = d.substr(body_begin, body_len);
+  m.headers = std::span<const SipHeaderField>(headers_.data(), count);
+  out = m;
+  return SipError::ok;
+}
+
+}  // namespace sipwall::reference

@@ -1,0 +1,511 @@
+// Differential tests: the optimised validator (SIMD class scans, bitmask fast paths) against
+// the frozen byte-loop implementation in reference/ over the corpus, thousands of mutated
+// messages and random header values. Every SipError and every SipMessage view (offset and
+// size) must be identical. Also runs every scanned span at every length 0..80 flush against the
+// end of an exactly-sized heap buffer, so ASan sees any SIMD read past the datagram.
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "reference/sip_header_values.h"
+#include "reference/sip_uri.h"
+#include "reference/sip_validator.h"
+#include "sip/sip_header_values.h"
+#include "sip/sip_uri.h"
+#include "sip/sip_validator.h"
+#include "sip_corpus.h"
+
+namespace sipwall {
+namespace {
+
+// A heap copy of exactly the datagram's size, so ASan sees any read past its end.
+struct Buf {
+  explicit Buf(std::string_view s) : size(s.size()), bytes(new char[s.size() == 0 ? 1 : s.size()]) {
+    if (!s.empty()) std::memcpy(bytes.get(), s.data(), s.size());
+  }
+  std::string_view view() const { return {bytes.get(), size}; }
+  size_t size;
+  std::unique_ptr<char[]> bytes;
+};
+
+struct Pair {
+  explicit Pair(SipProfile p, SipLimits limits = {})
+      : fast(SipValidatorConfig{.profile = p, .limits = limits}),
+        ref(reference::SipValidatorConfig{
+            .profile = static_cast<reference::SipProfile>(p),
+            .limits = {.max_message_bytes = limits.max_message_bytes,
+                       .max_header_lines = limits.max_header_lines,
+                       .max_header_line_bytes = limits.max_header_line_bytes,
+                       .max_via_values = limits.max_via_values}}) {}
+  SipValidator fast;
+  reference::SipValidator ref;
+};
+
+std::string show(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", u);
+      out += b;
+    }
+  }
+  return out;
+}
+
+// Offset and size of a view relative to the datagram (views are compared by position).
+std::pair<ptrdiff_t, size_t> at(std::string_view v, const char* base) {
+  return {v.data() == nullptr ? -1 : v.data() - base, v.size()};
+}
+
+// Returns "" when both agree, else a description of the first difference.
+std::string compare(Pair& p, std::string_view msg) {
+  const Buf b(msg);
+  const char* base = b.bytes.get();
+  SipMessage fm;
+  SipMessage rm;
+  const SipError fe = p.fast.validate(b.view(), fm);
+  const auto re = p.ref.validate(b.view(), rm);
+  if (static_cast<int>(fe) != static_cast<int>(re)) {
+    return "error " + std::string(to_string(fe)) + " vs reference " +
+           std::string(reference::to_string(re));
+  }
+  if (fe != SipError::ok) return "";
+  if (at(fm.raw, base) != at(rm.raw, base)) return "raw";
+  if (at(fm.body, base) != at(rm.body, base)) return "body";
+  if (fm.is_request != rm.is_request) return "is_request";
+  if (fm.method != rm.method) return "method";
+  if (fm.is_request && at(fm.method_token, base) != at(rm.method_token, base)) return "method_tok";
+  if (fm.is_request && at(fm.request_uri, base) != at(rm.request_uri, base)) return "request_uri";
+  if (fm.status_code != rm.status_code) return "status_code";
+  if (fm.headers.size() != rm.headers.size()) return "header count";
+  for (size_t i = 0; i < fm.headers.size(); ++i) {
+    const auto& x = fm.headers[i];
+    const auto& y = rm.headers[i];
+    if (x.id != y.id) return "header id " + std::to_string(i);
+    if (at(x.name, base) != at(y.name, base)) return "header name " + std::to_string(i);
+    if (at(x.value, base) != at(y.value, base)) return "header value " + std::to_string(i);
+  }
+  return "";
+}
+
+std::vector<Pair*> pairs() {
+  static Pair strict(SipProfile::strict);
+  static Pair liberal(SipProfile::liberal);
+  static Pair tight(SipProfile::strict, SipLimits{.max_message_bytes = 900,
+                                                  .max_header_lines = 12,
+                                                  .max_header_line_bytes = 60,
+                                                  .max_via_values = 2});
+  return {&strict, &liberal, &tight};
+}
+
+// Checks `msg` with every validator pair; counts failures into `failures` (reports the first few).
+void check_all(std::string_view msg, size_t& failures, size_t& runs) {
+  for (Pair* p : pairs()) {
+    ++runs;
+    const std::string d = compare(*p, msg);
+    if (!d.empty() && ++failures <= 10) {
+      ADD_FAILURE() << d << " for profile "
+                    << (p->fast.config().profile == SipProfile::strict ? "strict" : "liberal")
+                    << ": " << show(msg);
+    }
+  }
+}
+
+std::string typical_invite() {
+  const std::string sdp =
+      "v=0\r\no=- 3724394400 3724394400 IN IP4 198.51.100.20\r\ns=-\r\n"
+      "c=IN IP4 198.51.100.20\r\nt=0 0\r\nm=audio 16384 RTP/AVP 0 8 101\r\n";
+  return "INVITE sip:+14155550123@core.example.net;user=phone SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-524287-1---4f1a0c2b9e;rport\r\n"
+         "Max-Forwards: 70\r\n"
+         "Contact: <sip:+12125550199@198.51.100.20:5060;transport=udp>\r\n"
+         "To: <sip:+14155550123@core.example.net;user=phone>\r\n"
+         "From: \"Alice Caller\" <sip:+12125550199@carrier.example.com;user=phone>;tag=8d2b1f\r\n"
+         "Call-ID: 5a1f7c0e9b3d4e2a8c6f1b0d3e5a7c9f@198.51.100.20\r\n"
+         "CSeq: 1 INVITE\r\n"
+         "Allow: INVITE, ACK, CANCEL, BYE\r\n"
+         "Content-Type: application/sdp\r\n"
+         "Content-Length: " +
+         std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+
+// Short messages built around the fast-path shapes (simple Via, <sip:...>;tag= name-addrs).
+std::vector<std::string> shaped_messages() {
+  return {
+      "OPTIONS sip:a.example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
+      "From: <sip:a@b.example.com>;tag=x\r\nTo: sip:b@c.example.com\r\nCall-ID: 1@h\r\n"
+      "CSeq: 2 OPTIONS\r\nContact: <sip:a@[2001:db8::1]:5060>;expires=30\r\n\r\n",
+      "SIP/2.0 200 OK\r\nv: SIP/2.0/TCP 10.0.0.1:5061;received=10.0.0.2;rport=5070,"
+      "SIP/2.0/UDP [2001:db8::9]\r\nf: \"A\" <sips:x@y.example>;tag=1\r\nt: B <sip:y@z.example>\r\n"
+      "i: abc\r\nCSeq: 9 INVITE\r\nm: *\r\nl: 0\r\n\r\n",
+      "REGISTER sip:reg.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 255.255.255.255\r\n"
+      "From: <sip:u@reg.example.com>;tag=a\r\nTo: <sip:u@reg.example.com>\r\nCall-ID: q\r\n"
+      "CSeq: 1 REGISTER\r\nContact: <sip:u@1.2.3.4;transport=tcp?h=v>;q=0.5,<tel:+1234>\r\n\r\n",
+  };
+}
+
+std::vector<std::string> base_messages() {
+  std::vector<std::string> out = {typical_invite()};
+  for (auto& s : shaped_messages()) out.push_back(s);
+  for (const char* set : {"rfc4475", "rfc5118"}) {
+    for (const auto& e : testing::load_manifest(set)) out.push_back(testing::load_message(e));
+  }
+  return out;
+}
+
+// Bytes that matter to the grammar, plus a few that matter to no class.
+const std::string kSpecials = std::string(" \t\r\n\"\\<>;:,=@?&/.[]%+-_!~*'()`{}|^#$") +
+                              std::string("\0\x7f\x80\xff", 4) + "aZ09";
+
+TEST(SipDifferential, CorpusAndShapedMessages) {
+  size_t failures = 0;
+  size_t runs = 0;
+  for (const auto& m : base_messages()) check_all(m, failures, runs);
+  EXPECT_EQ(failures, 0u);
+  EXPECT_GT(runs, 150u);
+}
+
+TEST(SipDifferential, TruncationsOfEveryMessage) {
+  size_t failures = 0;
+  size_t runs = 0;
+  for (const auto& m : base_messages()) {
+    for (size_t len = 0; len <= m.size(); ++len)
+      check_all(std::string_view(m).substr(0, len), failures, runs);
+  }
+  EXPECT_EQ(failures, 0u);
+}
+
+// Every special byte inserted at, and substituted for, every header-section position of the
+// typical INVITE and the shaped messages.
+TEST(SipDifferential, SpecialBytesAtEveryPosition) {
+  size_t failures = 0;
+  size_t runs = 0;
+  std::vector<std::string> bases = shaped_messages();
+  bases.push_back(typical_invite());
+  for (const auto& m : bases) {
+    const size_t hdr_end = m.find("\r\n\r\n") + 4;
+    for (size_t pos = 0; pos < hdr_end; ++pos) {
+      for (const char c : kSpecials) {
+        std::string ins = m;
+        ins.insert(pos, 1, c);
+        check_all(ins, failures, runs);
+        std::string sub = m;
+        sub[pos] = c;
+        check_all(sub, failures, runs);
+      }
+    }
+  }
+  EXPECT_EQ(failures, 0u);
+  EXPECT_GT(runs, 100000u);
+}
+
+// Random byte flips, deletions and special-byte insertions over every corpus message.
+TEST(SipDifferential, RandomMutationsOfCorpus) {
+  std::mt19937_64 rng(4475);
+  size_t failures = 0;
+  size_t runs = 0;
+  const auto bases = base_messages();
+  for (const auto& m : bases) {
+    if (m.empty()) continue;
+    for (int k = 0; k < 300; ++k) {
+      std::string s = m;
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits && !s.empty(); ++e) {
+        const size_t pos = rng() % s.size();
+        switch (rng() % 4) {
+          case 0:
+            s[pos] = static_cast<char>(s[pos] ^ (1u << (rng() % 8)));
+            break;
+          case 1:
+            s.erase(pos, 1);
+            break;
+          case 2:
+            s.insert(pos, 1, kSpecials[rng() % kSpecials.size()]);
+            break;
+          default:
+            s[pos] = kSpecials[rng() % kSpecials.size()];
+            break;
+        }
+      }
+      check_all(s, failures, runs);
+    }
+  }
+  EXPECT_EQ(failures, 0u);
+}
+
+// Random header values from grammar fragments, in the deep-checked headers.
+const std::vector<std::string> kFragments = {
+    "sip:",
+    "sips:",
+    "tel:",
+    "SIP/2.0/",
+    "UDP",
+    "TCP",
+    " ",
+    "  ",
+    "\t",
+    "\r\n ",
+    "\r\n",
+    "<",
+    ">",
+    "\"",
+    "\\\"",
+    "\\",
+    ";",
+    "=",
+    ",",
+    ":",
+    "@",
+    "?",
+    "&",
+    "%2F",
+    "%",
+    "%g1",
+    "[",
+    "]",
+    "::",
+    "2001:db8::1",
+    "[2001:db8::1]",
+    "10.0.0.1",
+    "255.255.255.255",
+    "256.1.1.1",
+    "example.com",
+    "a-b.c",
+    "-a",
+    "a-",
+    "a..b",
+    "x.",
+    ".",
+    "1.2.3",
+    "5060",
+    "65536",
+    "0",
+    "tag",
+    "branch",
+    "z9hG4bK776",
+    "user=phone",
+    "transport=tcp",
+    "lr",
+    "rport",
+    "received",
+    "q=0.5",
+    "user",
+    "pass",
+    "Alice",
+    "*",
+    "+1234",
+    "abc",
+    "ABC",
+    "~",
+    "!",
+    "'",
+    "(",
+    ")",
+    "{",
+    "}",
+    "/",
+    ".",
+    "\x80",
+    "\xff",
+    std::string("\0", 1),
+    "\x7f",
+    "$",
+    "+",
+    "-",
+    "_",
+};
+
+std::string random_value(std::mt19937_64& rng) {
+  std::string v;
+  const int n = static_cast<int>(rng() % 12);
+  for (int i = 0; i < n; ++i) v += kFragments[rng() % kFragments.size()];
+  return v;
+}
+
+// Plausible values with one random fragment spliced in somewhere.
+const std::vector<std::pair<std::string, std::string>> kShapes = {
+    {"Via", "SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-524287-1---4f1a0c2b9e;rport"},
+    {"Via", "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds, SIP/2.0/TCP [::1]:5061"},
+    {"From", "\"Alice Caller\" <sip:+12125550199@carrier.example.com;user=phone>;tag=8d2b1f"},
+    {"To", "<sip:+14155550123@core.example.net;user=phone>"},
+    {"To", "sip:bob:pw@biloxi.com;transport=udp;tag=a6c85cf"},
+    {"Contact", "<sip:+12125550199@198.51.100.20:5060;transport=udp>;expires=60, <tel:+1>"},
+    {"Call-ID", "5a1f7c0e9b3d4e2a8c6f1b0d3e5a7c9f@198.51.100.20"},
+    {"CSeq", "1 INVITE"},
+    {"Max-Forwards", "70"},
+    {"Content-Length", "0"},
+};
+
+std::string message_with(const std::string& name, const std::string& value) {
+  std::string s = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n";
+  const std::vector<std::pair<std::string, std::string>> base = {
+      {"Via", "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds"},
+      {"From", "<sip:alice@atlanta.com>;tag=1"},
+      {"To", "<sip:bob@biloxi.com>"},
+      {"Call-ID", "a84b4c76e66710@pc33"},
+      {"CSeq", "314159 INVITE"},
+  };
+  for (const auto& [n, v] : base) {
+    if (n != name) s += n + ": " + v + "\r\n";
+  }
+  s += name + ": " + value + "\r\n\r\n";
+  return s;
+}
+
+TEST(SipDifferential, RandomHeaderValues) {
+  std::mt19937_64 rng(5118);
+  size_t failures = 0;
+  size_t runs = 0;
+  for (int k = 0; k < 6000; ++k) {
+    const auto& [name, shape] = kShapes[rng() % kShapes.size()];
+    std::string value;
+    switch (rng() % 3) {
+      case 0:
+        value = random_value(rng);
+        break;
+      case 1: {
+        value = shape;
+        value.insert(rng() % (value.size() + 1), kFragments[rng() % kFragments.size()]);
+        break;
+      }
+      default: {
+        value = shape;
+        const size_t pos = rng() % value.size();
+        value.replace(pos, 1 + rng() % 3, kFragments[rng() % kFragments.size()]);
+        break;
+      }
+    }
+    check_all(message_with(name, value), failures, runs);
+    // The value flush against the end of the datagram (no empty line: liberal accepts it).
+    check_all(message_with(name, value).substr(0, message_with(name, value).size() - 2), failures,
+              runs);
+  }
+  EXPECT_EQ(failures, 0u);
+}
+
+// The public value parsers on their own, over random strings in exactly-sized buffers.
+TEST(SipDifferential, ValueParsersOnRandomStrings) {
+  std::mt19937_64 rng(3261);
+  size_t failures = 0;
+  for (int k = 0; k < 20000; ++k) {
+    std::string s = random_value(rng);
+    if (rng() % 2 == 0) {
+      const auto& shape = kShapes[rng() % kShapes.size()].second;
+      s = shape.substr(0, rng() % (shape.size() + 1)) + s;
+    }
+    const Buf b(s);
+    const std::string_view v = b.view();
+    size_t fv = 0;
+    size_t rv = 0;
+    const bool same =
+        sip_host_is_valid(v) == reference::sip_host_is_valid(v) &&
+        sip_port_is_valid(v) == reference::sip_port_is_valid(v) &&
+        sip_hostport_is_valid(v) == reference::sip_hostport_is_valid(v) &&
+        sip_uri_is_valid(v, false) == reference::sip_uri_is_valid(v, false) &&
+        sip_uri_is_valid(v, true) == reference::sip_uri_is_valid(v, true) &&
+        sip_call_id_is_valid(v) == reference::sip_call_id_is_valid(v) &&
+        static_cast<int>(sip_check_via(v, fv)) ==
+            static_cast<int>(reference::sip_check_via(v, rv)) &&
+        fv == rv &&
+        sip_name_addr_is_valid(v, false) == reference::sip_name_addr_is_valid(v, false) &&
+        sip_name_addr_is_valid(v, true) == reference::sip_name_addr_is_valid(v, true) &&
+        sip_contact_is_valid(v, false) == reference::sip_contact_is_valid(v, false) &&
+        sip_contact_is_valid(v, true) == reference::sip_contact_is_valid(v, true) &&
+        sip_date_is_valid(v) == reference::sip_date_is_valid(v);
+    if (!same && ++failures <= 10) ADD_FAILURE() << show(s);
+  }
+  EXPECT_EQ(failures, 0u);
+}
+
+// Every scanned span at every length 0..80, ending exactly at the end of the heap buffer (and
+// of the datagram), with a bad byte at every position of the shorter ones.
+TEST(SipDifferential, SpanBoundariesAtEveryLength) {
+  struct Span {
+    const char* name;  // header name, or "" for the Request-URI
+    std::string prefix;
+    char fill;
+    std::string suffix;
+  };
+  const std::vector<Span> spans = {
+      {"", "sip:", 'u', "@h.example.com"},      // user part
+      {"", "sip:u@", 'h', ""},                  // hostname
+      {"", "sip:u@h.example.com;p=", 'v', ""},  // URI param value
+      {"", "sip:u@1.2.3.4?h=", 'v', ""},        // URI header value
+      {"", "tel:", '1', ""},                    // other-scheme URI
+      {"Via", "SIP/2.0/UDP ", 'a', ".example.com"},
+      {"Via", "SIP/2.0/UDP h.example.com;branch=", 'z', ""},
+      {"Via", "SIP/2.0/", 'T', " h.example.com"},
+      {"From", "<sip:", 'a', "@b.example.com>;tag=1"},
+      {"From", "<sip:a@b.example.com>;tag=", 'x', ""},
+      {"To", "\"", 'n', "\" <sip:a@b.example.com>"},
+      {"To", "sip:a@", 'b', ""},
+      {"Contact", "<sip:a@b.example.com>;expires=", '6', ""},
+      {"Call-ID", "", 'c', ""},
+      {"Call-ID", "a@", 'c', ""},
+      {"CSeq", "1 ", 'I', ""},
+      {"X-Other", "", 'x', ""},
+  };
+  size_t failures = 0;
+  size_t runs = 0;
+  for (const auto& sp : spans) {
+    for (size_t len = 0; len <= 80; ++len) {
+      const std::string value = sp.prefix + std::string(len, sp.fill) + sp.suffix;
+      std::vector<std::string> variants = {value};
+      if (len <= 40) {
+        for (size_t pos = 0; pos < len; ++pos) {
+          for (const char c : std::string(" ;@.:-\"%>\0\x80", 12)) {
+            std::string bad = value;
+            bad[sp.prefix.size() + pos] = c;
+            variants.push_back(bad);
+          }
+        }
+      }
+      for (const auto& v : variants) {
+        std::string msg;
+        if (sp.name[0] == '\0') {
+          // Request-URI last on its line; the datagram is the start line plus nothing else
+          // for the public parser, a full message for the validator.
+          const Buf b(v);
+          if (sip_uri_is_valid(b.view(), true) != reference::sip_uri_is_valid(b.view(), true) ||
+              sip_uri_is_valid(b.view(), false) != reference::sip_uri_is_valid(b.view(), false)) {
+            if (++failures <= 10) ADD_FAILURE() << "uri " << show(v);
+          }
+          msg = message_with("X", "y");
+          msg.replace(7, msg.find(' ', 7) - 7, v);
+        } else {
+          msg = message_with(sp.name, v);
+          const Buf b(v);
+          size_t fv = 0;
+          size_t rv = 0;
+          if (static_cast<int>(sip_check_via(b.view(), fv)) !=
+                  static_cast<int>(reference::sip_check_via(b.view(), rv)) ||
+              sip_name_addr_is_valid(b.view(), false) !=
+                  reference::sip_name_addr_is_valid(b.view(), false) ||
+              sip_contact_is_valid(b.view(), true) !=
+                  reference::sip_contact_is_valid(b.view(), true) ||
+              sip_call_id_is_valid(b.view()) != reference::sip_call_id_is_valid(b.view())) {
+            if (++failures <= 10) ADD_FAILURE() << "value " << show(v);
+          }
+        }
+        check_all(msg, failures, runs);
+        // The same message ending right after the value's CRLF (liberal infers the empty line).
+        check_all(std::string_view(msg).substr(0, msg.size() - 2), failures, runs);
+        check_all(std::string_view(msg).substr(0, msg.size() - 4), failures, runs);
+      }
+    }
+  }
+  EXPECT_EQ(failures, 0u);
+  EXPECT_GT(runs, 10000u);
+}
+
+}  // namespace
+}  // namespace sipwall
