@@ -1,0 +1,632 @@
+#include "rules/rule_decoder.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "classify/traffic_classifier.h"
+
+namespace sipwall::rules {
+namespace {
+
+std::string quoted(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
+
+std::string join(std::span<const std::string_view> items) {
+  std::string out;
+  for (std::string_view s : items) out += (out.empty() ? "" : ", ") + std::string(s);
+  return out;
+}
+
+bool is_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == ':' || c == '-';
+}
+
+// RFC 3261 token characters (method names, header names).
+bool is_token_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char);
+}
+
+struct StatementSpec {
+  std::string_view keyword;
+  std::string_view usage;
+  size_t positional;  // values before the keys (ids, prefixes, words)
+  std::vector<std::string_view> keys;
+  std::vector<std::string_view> required;
+};
+
+const std::vector<StatementSpec>& specs() {
+  static const std::vector<StatementSpec> kSpecs = {
+      {"profile", "profile strict|liberal", 1, {}, {}},
+      {"sip-limits",
+       "sip-limits [message-bytes=N] [header-lines=N] [header-bytes=N] [via-values=N]",
+       0,
+       {"message-bytes", "header-lines", "header-bytes", "via-values"},
+       {}},
+      {"ports",
+       "ports [sip=PORTS] [sip-udp=PORTS] [sip-tcp=PORTS] [tls=PORTS] [media=PORTS]",
+       0,
+       {"sip", "sip-udp", "sip-tcp", "tls", "media"},
+       {}},
+      {"sip-by-content", "sip-by-content yes|no", 1, {}, {}},
+      {"source-prefix", "source-prefix [ipv4=N] [ipv6=N]", 0, {"ipv4", "ipv6"}, {}},
+      {"source-table", "source-table sources=N", 0, {"sources"}, {"sources"}},
+      {"acl-default", "acl-default allow|deny", 1, {}, {}},
+      {"limit",
+       "limit ID class=sip|invite|register|options|other|rtp|methods=M,... rate=N burst=N "
+       "[ipv4-prefix=N] [ipv6-prefix=N]",
+       1,
+       {"class", "methods", "rate", "burst", "ipv4-prefix", "ipv6-prefix"},
+       {"rate", "burst"}},
+      {"override",
+       "override ID prefix=PREFIX limit=LIMIT-ID [rate=N] [burst=N]",
+       1,
+       {"prefix", "limit", "rate", "burst"},
+       {"prefix", "limit"}},
+      {"allow", "allow ID PREFIX", 2, {}, {}},
+      {"deny", "deny ID PREFIX", 2, {}, {}},
+      {"signature",
+       "signature ID [action=drop|alert] scope=header:NAME|request-uri|body|message "
+       "pattern=/REGEX/FLAGS [msg=\"TEXT\"]",
+       1,
+       {"action", "scope", "pattern", "msg"},
+       {"scope", "pattern"}},
+  };
+  return kSpecs;
+}
+
+// One statement's arguments checked against its spec: positional count, known keys, no key
+// twice, required keys present. Lookups afterwards cannot fail on shape.
+class Args {
+ public:
+  Args(const Statement& st, const StatementSpec& spec, Diagnostics& diags) : st_(st) {
+    size_t positional = 0;
+    for (const Argument& a : st.args) {
+      if (!a.has_key) {
+        if (positional == spec.positional || !keyed_.empty()) {
+          diags.error(a.value.where, "unexpected value " + describe(a.value) +
+                                         " (usage: " + std::string(spec.usage) + ")");
+          ok_ = false;
+        } else {
+          positional_.push_back(&a.value);
+        }
+        ++positional;
+        continue;
+      }
+      if (std::find(spec.keys.begin(), spec.keys.end(), a.key) == spec.keys.end()) {
+        const std::string expected =
+            spec.keys.empty() ? "it takes no keys" : "expected one of " + join(spec.keys);
+        diags.error(a.key_where, "unknown key " + quoted(a.key) + " for '" + st.keyword + "' (" +
+                                     expected + ")");
+        ok_ = false;
+        continue;
+      }
+      if (const Argument* prev = find(a.key)) {
+        diags.error(a.key_where, "key " + quoted(a.key) + " given twice (first at " +
+                                     prev->key_where.to_string() + ")");
+        ok_ = false;
+        continue;
+      }
+      keyed_.push_back(&a);
+    }
+    if (positional_.size() < spec.positional && ok_) {
+      diags.error(st.where, "missing value for '" + st.keyword +
+                                "' (usage: " + std::string(spec.usage) + ")");
+      ok_ = false;
+    }
+    for (std::string_view k : spec.required) {
+      if (ok_ && find(k) == nullptr) {
+        diags.error(st.where, "'" + st.keyword + "' needs " + std::string(k) +
+                                  "= (usage: " + std::string(spec.usage) + ")");
+        ok_ = false;
+      }
+    }
+    if (ok_ && spec.positional == 0 && keyed_.empty()) {
+      diags.error(st.where, "'" + st.keyword + "' needs at least one key (usage: " +
+                                std::string(spec.usage) + ")");
+      ok_ = false;
+    }
+  }
+
+  bool ok() const { return ok_; }
+  const Value& positional(size_t i) const { return *positional_[i]; }
+  const Value* key(std::string_view k) const {
+    const Argument* a = find(k);
+    return a ? &a->value : nullptr;
+  }
+  const std::vector<const Argument*>& keyed() const { return keyed_; }
+  const Statement& statement() const { return st_; }
+
+  static std::string describe(const Value& v) {
+    switch (v.kind) {
+      case TokenKind::string:
+        return "string \"" + v.text + "\"";
+      case TokenKind::pattern:
+        return "pattern /" + v.text + "/";
+      default:
+        return quoted(v.text);
+    }
+  }
+
+ private:
+  const Argument* find(std::string_view k) const {
+    for (const Argument* a : keyed_) {
+      if (a->key == k) return a;
+    }
+    return nullptr;
+  }
+
+  const Statement& st_;
+  std::vector<const Value*> positional_;
+  std::vector<const Argument*> keyed_;
+  bool ok_ = true;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(Diagnostics& diags) : diags_(diags) {}
+
+  RuleSet run(std::span<const Statement> statements) {
+    for (const Statement& st : statements) {
+      const auto& all = specs();
+      const auto spec = std::find_if(
+          all.begin(), all.end(), [&](const StatementSpec& s) { return s.keyword == st.keyword; });
+      if (spec == all.end()) {
+        std::vector<std::string_view> names{"include"};
+        for (const StatementSpec& s : all) names.push_back(s.keyword);
+        diags_.error(st.where, "unknown statement " + quoted(st.keyword) + " (expected one of " +
+                                   join(names) + ")");
+        continue;
+      }
+      const Args args(st, *spec, diags_);
+      if (!args.ok()) continue;
+      decode(st.keyword, args);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void decode(std::string_view kw, const Args& a) {
+    if (kw == "profile") return profile(a);
+    if (kw == "sip-limits") return sip_limits(a);
+    if (kw == "ports") return ports(a);
+    if (kw == "sip-by-content") return sip_by_content(a);
+    if (kw == "source-prefix") return source_prefix(a);
+    if (kw == "source-table") return source_table(a);
+    if (kw == "acl-default") return acl_default(a);
+    if (kw == "limit") return limit(a);
+    if (kw == "override") return override_(a);
+    if (kw == "allow" || kw == "deny")
+      return acl(a, kw == "allow" ? AclAction::allow : AclAction::deny);
+    if (kw == "signature") return signature(a);
+  }
+
+  // ---- values -------------------------------------------------------------------------------
+
+  bool expect_text(const Value& v, std::string_view what) {
+    if (v.kind != TokenKind::pattern) return true;
+    diags_.error(v.where, "expected " + std::string(what) + ", found a pattern");
+    return false;
+  }
+
+  std::optional<uint64_t> number(const Value& v, std::string_view key, uint64_t min, uint64_t max) {
+    uint64_t n = 0;
+    const char* first = v.text.data();
+    const char* last = first + v.text.size();
+    const auto [end, ec] = std::from_chars(first, last, n);
+    if (v.kind == TokenKind::word && !v.text.empty() && ec == std::errc{} && end == last &&
+        n >= min && n <= max) {
+      return n;
+    }
+    diags_.error(v.where, "bad number " + Args::describe(v) + " for '" + std::string(key) +
+                              "' (expected a whole number from " + std::to_string(min) + " to " +
+                              std::to_string(max) + ")");
+    return std::nullopt;
+  }
+
+  // One of `choices` (exact); else an error listing them.
+  std::optional<size_t> choice(const Value& v, std::string_view what,
+                               std::initializer_list<std::string_view> choices) {
+    size_t i = 0;
+    for (std::string_view c : choices) {
+      if (v.kind == TokenKind::word && v.text == c) return i;
+      ++i;
+    }
+    diags_.error(v.where, "bad " + std::string(what) + " " + Args::describe(v) +
+                              " (expected one of " + join(std::vector<std::string_view>(choices)) +
+                              ")");
+    return std::nullopt;
+  }
+
+  std::optional<IpPrefix> prefix(const Value& v) {
+    const std::string_view text = v.text;
+    const auto parsed = v.kind == TokenKind::word ? IpPrefix::parse(text) : std::nullopt;
+    if (!parsed) {
+      diags_.error(v.where, "bad prefix " + Args::describe(v) +
+                                " (expected ADDRESS/LENGTH, e.g. 192.0.2.0/24 or 2001:db8::/32)");
+      return std::nullopt;
+    }
+    // A set host bit is almost always a typo for a different network: refuse, do not mask.
+    const auto address = IpAddress::parse(text.substr(0, text.find('/')));
+    if (address && !(*address == parsed->address)) {
+      diags_.error(v.where, "prefix " + quoted(text) + " has host bits set (did you mean " +
+                                parsed->to_string() + "?)");
+      return std::nullopt;
+    }
+    return parsed;
+  }
+
+  bool valid_id(const Value& v) {
+    const bool ok = v.kind == TokenKind::word && !v.text.empty() && v.text.size() <= 128 &&
+                    is_id_char(v.text[0]) && v.text[0] != '-' &&
+                    std::all_of(v.text.begin(), v.text.end(), is_id_char);
+    if (!ok) {
+      diags_.error(v.where, "bad id " + Args::describe(v) +
+                                " (expected up to 128 of A-Z a-z 0-9 _ . : -, e.g. "
+                                "site:scanner.foo)");
+    }
+    return ok;
+  }
+
+  // Ids share one namespace across every statement kind and every included file.
+  bool claim_id(const Value& v) {
+    if (!valid_id(v)) return false;
+    const auto [it, fresh] = ids_.try_emplace(v.text, v.where);
+    if (!fresh) {
+      diags_.error(v.where, "duplicate id " + quoted(v.text) + " (first defined at " +
+                                it->second.to_string() + ")");
+    }
+    return fresh;
+  }
+
+  // Each setting may be written once in the whole set, so no include silently wins over another.
+  bool claim_setting(const std::string& name, const SourceLocation& where) {
+    const auto [it, fresh] = settings_seen_.try_emplace(name, where);
+    if (!fresh) {
+      diags_.error(where, quoted(name) + " is already set at " + it->second.to_string());
+    }
+    return fresh;
+  }
+
+  // ---- settings -----------------------------------------------------------------------------
+
+  void profile(const Args& a) {
+    const Value& v = a.positional(0);
+    const auto c = choice(v, "profile", {"strict", "liberal"});
+    if (!c || !claim_setting("profile", a.statement().where)) return;
+    out_.settings.sip.profile = *c == 0 ? SipProfile::strict : SipProfile::liberal;
+  }
+
+  void sip_limits(const Args& a) {
+    struct Field {
+      std::string_view key;
+      uint64_t min, max;
+      size_t SipLimits::*member;
+    };
+    static constexpr Field kFields[] = {
+        {"message-bytes", 64, 65535, &SipLimits::max_message_bytes},
+        {"header-lines", 1, 4096, &SipLimits::max_header_lines},
+        {"header-bytes", 16, 65535, &SipLimits::max_header_line_bytes},
+        {"via-values", 1, 1024, &SipLimits::max_via_values},
+    };
+    for (const Field& f : kFields) {
+      const Value* v = a.key(f.key);
+      if (!v) continue;
+      const auto n = number(*v, f.key, f.min, f.max);
+      if (n && claim_setting("sip-limits " + std::string(f.key), v->where)) {
+        out_.settings.sip.limits.*f.member = static_cast<size_t>(*n);
+      }
+    }
+  }
+
+  void ports(const Args& a) {
+    PortConfig& p = out_.settings.ports;
+    struct Field {
+      std::string_view key;
+      std::vector<std::vector<PortRange>*> targets;
+      std::vector<std::string_view> names;  // settings claimed
+    };
+    const Field fields[] = {
+        {"sip", {&p.sip_udp, &p.sip_tcp}, {"sip-udp", "sip-tcp"}},
+        {"sip-udp", {&p.sip_udp}, {"sip-udp"}},
+        {"sip-tcp", {&p.sip_tcp}, {"sip-tcp"}},
+        {"tls", {&p.sip_tls}, {"tls"}},
+        {"media", {&p.media}, {"media"}},
+    };
+    for (const Field& f : fields) {
+      const Value* v = a.key(f.key);
+      if (!v || !expect_text(*v, "a port list")) continue;
+      PortRangeParse parsed = parse_port_ranges(v->text);
+      if (!parsed.error.empty()) {
+        diags_.error(v->where, "bad port list for '" + std::string(f.key) + "': " + parsed.error);
+        continue;
+      }
+      bool claimed = true;
+      for (std::string_view n : f.names) {
+        claimed = claim_setting("ports " + std::string(n), v->where) && claimed;
+      }
+      if (!claimed) continue;
+      for (auto* t : f.targets) *t = parsed.ranges;
+    }
+  }
+
+  void sip_by_content(const Args& a) {
+    const auto c = choice(a.positional(0), "value", {"yes", "no"});
+    if (c && claim_setting("sip-by-content", a.statement().where)) {
+      out_.settings.sip_by_content = *c == 0;
+    }
+  }
+
+  void source_prefix(const Args& a) {
+    if (const Value* v = a.key("ipv4")) {
+      const auto n = number(*v, "ipv4", 0, 32);
+      if (n && claim_setting("source-prefix ipv4", v->where)) {
+        out_.settings.limits.v4_prefix = static_cast<uint8_t>(*n);
+      }
+    }
+    if (const Value* v = a.key("ipv6")) {
+      const auto n = number(*v, "ipv6", 0, 128);
+      if (n && claim_setting("source-prefix ipv6", v->where)) {
+        out_.settings.limits.v6_prefix = static_cast<uint8_t>(*n);
+      }
+    }
+  }
+
+  void source_table(const Args& a) {
+    const Value& v = *a.key("sources");
+    const auto n = number(v, "sources", 16, 1ULL << 27);
+    if (n && claim_setting("source-table sources", v.where)) {
+      out_.settings.limits.table_capacity = static_cast<size_t>(*n);
+    }
+  }
+
+  void acl_default(const Args& a) {
+    const auto c = choice(a.positional(0), "action", {"allow", "deny"});
+    if (c && claim_setting("acl-default", a.statement().where)) {
+      out_.settings.acl_default = *c == 0 ? AclAction::allow : AclAction::deny;
+    }
+  }
+
+  // ---- stateful statements ------------------------------------------------------------------
+
+  void limit(const Args& a) {
+    const Value& id = a.positional(0);
+    LimitDecl d;
+    d.id = id.text;
+    d.where = a.statement().where;
+    bool ok = claim_id(id);
+
+    const Value* cls = a.key("class");
+    const Value* methods = a.key("methods");
+    if ((cls == nullptr) == (methods == nullptr)) {
+      diags_.error(cls ? cls->where : a.statement().where,
+                   "'limit' needs exactly one of class= or methods=");
+      ok = false;
+    } else if (cls) {
+      static constexpr std::string_view kClasses[] = {"sip",     "invite", "register",
+                                                      "options", "other",  "rtp"};
+      const auto c =
+          choice(*cls, "class", {"sip", "invite", "register", "options", "other", "rtp"});
+      if (!c) {
+        ok = false;
+      } else if (*c == 0) {
+        d.scope = LimitScope::sip_all;
+      } else if (*c == 4) {
+        d.scope = LimitScope::other_methods;
+      } else if (*c == 5) {
+        d.scope = LimitScope::rtp_flow;
+      } else {
+        // invite/register/options are shorthands for one-method lists.
+        d.scope = LimitScope::methods;
+        std::string m(kClasses[*c]);
+        std::transform(m.begin(), m.end(), m.begin(),
+                       [](char ch) { return static_cast<char>(ch - 'a' + 'A'); });
+        d.methods.push_back(m);
+        d.method_where.push_back(cls->where);
+      }
+    } else {
+      d.scope = LimitScope::methods;
+      ok = method_list(*methods, d) && ok;
+    }
+
+    const auto rate = number(*a.key("rate"), "rate", 0, UINT32_MAX);
+    const auto burst = number(*a.key("burst"), "burst", 0, UINT32_MAX);
+    if (rate && burst) {
+      d.params = {static_cast<uint32_t>(*rate), static_cast<uint32_t>(*burst)};
+    } else {
+      ok = false;
+    }
+    if (const Value* v = a.key("ipv4-prefix")) {
+      const auto n = number(*v, "ipv4-prefix", 0, 32);
+      ok = n.has_value() && ok;
+      if (n) d.v4_prefix = static_cast<uint8_t>(*n);
+    }
+    if (const Value* v = a.key("ipv6-prefix")) {
+      const auto n = number(*v, "ipv6-prefix", 0, 128);
+      ok = n.has_value() && ok;
+      if (n) d.v6_prefix = static_cast<uint8_t>(*n);
+    }
+    if (ok) out_.limits.push_back(std::move(d));
+  }
+
+  bool method_list(const Value& v, LimitDecl& d) {
+    if (!expect_text(v, "a method list")) return false;
+    std::string_view rest = v.text;
+    uint32_t col = v.where.column;
+    while (true) {
+      const size_t comma = rest.find(',');
+      const std::string_view m = rest.substr(0, comma);
+      const SourceLocation at{v.where.file, v.where.line, col};
+      if (!is_token(m)) {
+        diags_.error(at, "bad method " + quoted(m) +
+                             " in methods= (expected SIP method tokens separated by ',', e.g. "
+                             "INVITE,REGISTER)");
+        return false;
+      }
+      if (std::find(d.methods.begin(), d.methods.end(), m) != d.methods.end()) {
+        diags_.error(at, "method " + quoted(m) + " listed twice");
+        return false;
+      }
+      d.methods.emplace_back(m);
+      d.method_where.push_back(at);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+      col += static_cast<uint32_t>(comma + 1);
+    }
+    return true;
+  }
+
+  void override_(const Args& a) {
+    const Value& id = a.positional(0);
+    OverrideDecl d;
+    d.id = id.text;
+    d.where = a.statement().where;
+    bool ok = claim_id(id);
+    const Value& pv = *a.key("prefix");
+    const auto p = prefix(pv);
+    ok = p.has_value() && ok;
+    if (p) d.prefix = *p;
+    d.prefix_where = pv.where;
+    const Value& lv = *a.key("limit");
+    ok = expect_text(lv, "a limit id") && ok;
+    d.limit = lv.text;
+    d.limit_where = lv.where;
+    if (const Value* v = a.key("rate")) {
+      const auto n = number(*v, "rate", 0, UINT32_MAX);
+      ok = n.has_value() && ok;
+      if (n) d.rate = static_cast<uint32_t>(*n);
+    }
+    if (const Value* v = a.key("burst")) {
+      const auto n = number(*v, "burst", 0, UINT32_MAX);
+      ok = n.has_value() && ok;
+      if (n) d.burst = static_cast<uint32_t>(*n);
+    }
+    if (!a.key("rate") && !a.key("burst")) {
+      diags_.error(a.statement().where, "'override' needs rate= or burst= (or both)");
+      ok = false;
+    }
+    if (ok) out_.overrides.push_back(std::move(d));
+  }
+
+  void acl(const Args& a, AclAction action) {
+    const Value& id = a.positional(0);
+    bool ok = claim_id(id);
+    const Value& pv = a.positional(1);
+    const auto p = prefix(pv);
+    if (ok && p) out_.acl.push_back({id.text, a.statement().where, {*p, action}, pv.where});
+  }
+
+  void signature(const Args& a) {
+    const Value& id = a.positional(0);
+    SignatureDecl d;
+    d.rule.id = id.text;
+    d.where = a.statement().where;
+    bool ok = claim_id(id);
+
+    if (const Value* v = a.key("action")) {
+      const auto c = choice(*v, "action", {"drop", "alert"});
+      ok = c.has_value() && ok;
+      if (c) d.rule.action = *c == 0 ? SignatureAction::drop : SignatureAction::alert;
+    }
+    ok = scope(*a.key("scope"), d.rule) && ok;
+    if (const Value* v = a.key("msg")) {
+      ok = expect_text(*v, "a message string") && ok;
+      d.rule.message = v->text;
+    }
+    const Value& pv = *a.key("pattern");
+    d.pattern_where = pv.where;
+    ok = pattern(pv, d.rule) && ok;
+    if (ok) out_.signatures.push_back(std::move(d));
+  }
+
+  bool scope(const Value& v, SignatureRule& r) {
+    constexpr std::string_view kHeader = "header:";
+    if (v.kind == TokenKind::word && v.text.starts_with(kHeader)) {
+      const std::string_view name = std::string_view(v.text).substr(kHeader.size());
+      if (!is_token(name)) {
+        diags_.error(v.where, "bad header name " + quoted(name) +
+                                  " in scope (expected header:NAME, e.g. header:User-Agent)");
+        return false;
+      }
+      r.scope = SignatureScopeKind::header;
+      r.header = std::string(name);
+      return true;
+    }
+    const auto c = choice(v, "scope", {"header:NAME", "request-uri", "body", "message"});
+    if (!c || *c == 0) return false;
+    r.scope = *c == 1   ? SignatureScopeKind::request_uri
+              : *c == 2 ? SignatureScopeKind::body
+                        : SignatureScopeKind::message;
+    return true;
+  }
+
+  bool pattern(const Value& v, SignatureRule& r) {
+    if (v.kind != TokenKind::pattern) {
+      diags_.error(v.where,
+                   "expected a pattern /REGEX/FLAGS for 'pattern', found " + Args::describe(v));
+      return false;
+    }
+    if (v.text.empty()) {
+      diags_.error(v.where, "empty pattern (it would match every message)");
+      return false;
+    }
+    bool caseless = false;
+    bool dotall = false;
+    bool multiline = false;
+    for (const char f : v.flags) {
+      bool* target = f == 'i' ? &caseless : f == 's' ? &dotall : f == 'm' ? &multiline : nullptr;
+      if (target == nullptr) {
+        diags_.error(v.where, "unknown pattern flag '" + std::string(1, f) +
+                                  "' (expected i caseless, s dotall, m multiline)");
+        return false;
+      }
+      *target = true;
+    }
+    r.caseless = caseless;
+    r.pattern = apply_pattern_flags(v.text, dotall, multiline);
+    return true;
+  }
+
+  Diagnostics& diags_;
+  RuleSet out_;
+  std::unordered_map<std::string, SourceLocation> ids_;
+  std::unordered_map<std::string, SourceLocation> settings_seen_;
+};
+
+}  // namespace
+
+std::string apply_pattern_flags(std::string_view pattern, bool dotall, bool multiline) {
+  std::string out;
+  if (multiline) out += "(?m)";
+  std::string_view rest = pattern;
+  if (!multiline && dotall) {
+    for (std::string_view anchor : {"^", "\\A"}) {
+      if (rest.starts_with(anchor)) {
+        out += anchor;
+        rest.remove_prefix(anchor.size());
+        break;
+      }
+    }
+  }
+  if (dotall) out += "(?s)";
+  out += rest;
+  return out;
+}
+
+RuleSet decode_rules(std::span<const Statement> statements, Diagnostics& diags) {
+  return Decoder(diags).run(statements);
+}
+
+}  // namespace sipwall::rules
