@@ -60,7 +60,7 @@ class TokenBucketTable {
   // A source seen for the first time starts with a full bucket.
   bool consume(const BucketKey& key, BucketParams params, Nanos now);
 
-  // Hashes the key and prefetches its two candidate buckets (12 cache lines). For bursts:
+  // Hashes the key and prefetches the header lines of its two candidate buckets. For bursts:
   // prefetch every packet's key, then consume them in order.
   void prefetch(const BucketKey& key) const;
 

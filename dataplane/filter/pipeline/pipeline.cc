@@ -320,6 +320,7 @@ void Pipeline::process(std::span<const uint8_t> frame, uint64_t cookie, Nanos no
 void Pipeline::process_burst(std::span<const PacketRef> burst, DecisionSink& sink) {
   Stages& s = *stages_;
   const size_t n = std::min(burst.size(), kMaxBurst);
+  // Two passes so the token table's cache misses overlap across the burst.
   for (size_t i = 0; i < n; ++i) {
     s.prepare(burst[i].frame, s.burst[i]);
     s.prefetch(s.burst[i]);
