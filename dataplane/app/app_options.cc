@@ -48,12 +48,14 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
       o.mode = AppMode::offline;
     } else if (a == "--out") {
       if (!value(o.offline.out_dir)) return fail("--out needs a directory");
+    } else if (a == "--rules") {
+      if (!value(o.rules_file)) return fail("--rules needs a rule file");
     } else if (a == "--profile") {
       if (!value(v)) return fail("--profile needs strict or liberal");
       if (v == "strict") {
-        o.filter.sip.profile = SipProfile::strict;
+        o.overrides.profile = SipProfile::strict;
       } else if (v == "liberal") {
-        o.filter.sip.profile = SipProfile::liberal;
+        o.overrides.profile = SipProfile::liberal;
       } else {
         return fail("--profile: '" + v + "' is not strict or liberal");
       }
@@ -77,42 +79,38 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
       if (!value(v)) return fail(a + " needs a port list");
       auto parsed = parse_port_ranges(v);
       if (!parsed.error.empty()) return fail(a + ": " + parsed.error);
-      if (a == "--sip-ports") {
-        o.filter.ports.sip_udp = parsed.ranges;
-        o.filter.ports.sip_tcp = parsed.ranges;
-      } else {
-        o.filter.ports.media = parsed.ranges;
-      }
+      (a == "--sip-ports" ? o.overrides.sip_ports : o.overrides.media_ports) = parsed.ranges;
     } else if (a == "--tls-ports") {
       if (!value(v)) return fail(a + " needs a port list");
       auto parsed = parse_port_ranges(v);
       if (!parsed.error.empty()) return fail(a + ": " + parsed.error);
-      o.filter.ports.sip_tls = parsed.ranges;
+      o.overrides.tls_ports = parsed.ranges;
     } else if (a == "--source-table-size") {
-      if (!value(v) || !parse_number(v, o.filter.limits.table_capacity) ||
-          o.filter.limits.table_capacity < 64) {
+      size_t size = 0;
+      if (!value(v) || !parse_number(v, size) || size < 64) {
         return fail("--source-table-size needs a number of sources (at least 64)");
       }
+      o.overrides.source_table_size = size;
     } else if (a == "--acl-allow" || a == "--acl-deny") {
       if (!value(v)) return fail(a + " needs a prefix");
       const auto prefix = IpPrefix::parse(v);
       if (!prefix) return fail(a + ": '" + v + "' is not an address or prefix");
-      o.filter.acl.push_back({*prefix, a == "--acl-allow" ? AclAction::allow : AclAction::deny});
+      o.overrides.acl.push_back({*prefix, a == "--acl-allow" ? AclAction::allow : AclAction::deny});
     } else if (a == "--ipv4-prefix" || a == "--ipv6-prefix") {
       const unsigned max = a == "--ipv4-prefix" ? 32 : 128;
       unsigned len = 0;
       if (!value(v) || !parse_number(v, len) || len == 0 || len > max) {
         return fail(a + " needs a prefix length from 1 to " + std::to_string(max));
       }
-      (a == "--ipv4-prefix" ? o.filter.limits.v4_prefix : o.filter.limits.v6_prefix) =
+      (a == "--ipv4-prefix" ? o.overrides.v4_prefix : o.overrides.v6_prefix) =
           static_cast<uint8_t>(len);
     } else if (a == "--enforce-pinholes") {
-      o.filter.enforce_pinholes = true;
+      o.overrides.enforce_pinholes = true;
     } else {
       return fail("unknown option '" + a + "'");
     }
   }
-  if (const auto acl = PrefixTable::build(o.filter.acl); !acl.ok()) return fail(acl.error());
+  if (const auto acl = PrefixTable::build(o.overrides.acl); !acl.ok()) return fail(acl.error());
   if (o.mode == AppMode::offline && o.offline.out_dir.empty()) {
     return fail("--offline needs --out DIR");
   }
@@ -120,6 +118,18 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
     return fail("--out only goes with --offline");
   }
   return r;
+}
+
+void FilterOverrides::apply(FilterConfig& config) const {
+  if (profile) config.sip.profile = *profile;
+  if (sip_ports) config.ports.sip_udp = config.ports.sip_tcp = *sip_ports;
+  if (tls_ports) config.ports.sip_tls = *tls_ports;
+  if (media_ports) config.ports.media = *media_ports;
+  if (source_table_size) config.limits.table_capacity = *source_table_size;
+  if (v4_prefix) config.limits.v4_prefix = *v4_prefix;
+  if (v6_prefix) config.limits.v6_prefix = *v6_prefix;
+  config.acl.insert(config.acl.end(), acl.begin(), acl.end());
+  if (enforce_pinholes) config.enforce_pinholes = true;
 }
 
 std::string usage_text(const std::string& program) {
@@ -140,7 +150,8 @@ std::string usage_text(const std::string& program) {
          "Offline: writes DIR/pass.pcap, punt.pcap, drop.pcap, verdicts.jsonl, summary.json;\n"
          "time comes from the packet timestamps, so a run is deterministic.\n"
          "\n"
-         "Filter options (both modes):\n"
+         "Filter options (both modes). The rule file is the base; these override it:\n"
+         "  --rules FILE                 rule file (default: the shipped default.rules)\n"
          "  --profile strict|liberal     SIP validation profile (default strict)\n"
          "  --sip-ports LIST             UDP and TCP SIP ports (default 5060)\n"
          "  --tls-ports LIST             SIP over TLS ports (default 5061)\n"

@@ -25,11 +25,28 @@ struct OfflineOptions {
   std::string out_dir;
 };
 
+// Filter settings given on the command line. They override single settings of the rule file
+// (or the default set), so an operator can try a change without editing the file.
+struct FilterOverrides {
+  std::optional<SipProfile> profile;
+  std::optional<std::vector<PortRange>> sip_ports;  // UDP and TCP
+  std::optional<std::vector<PortRange>> tls_ports;
+  std::optional<std::vector<PortRange>> media_ports;
+  std::optional<size_t> source_table_size;
+  std::optional<uint8_t> v4_prefix;
+  std::optional<uint8_t> v6_prefix;
+  std::vector<AclEntry> acl;  // added to the rule file's ACL
+  bool enforce_pinholes = false;
+
+  void apply(FilterConfig& config) const;
+};
+
 struct AppOptions {
   AppMode mode = AppMode::live;
   LiveOptions live;
   OfflineOptions offline;
-  FilterConfig filter;
+  std::string rules_file;  // empty: the default set
+  FilterOverrides overrides;
 };
 
 struct AppOptionsParse {

@@ -19,7 +19,7 @@
 #include "metrics.h"
 #include "offline_mode.h"
 #include "port_setup.h"
-#include "sig/default_signatures.h"
+#include "rule_loading.h"
 #include "sig/signature_set.h"
 #include "worker.h"
 
@@ -71,10 +71,13 @@ int run_live(int argc, char** argv) {
     return fail(parsed.error + " (see --help)");
   }
   AppOptions& options = parsed.options;
-  options.filter.hash_seed = rte_rand();
-
-  auto signatures = SignatureSet::compile(default_signature_rules());
-  if (!signatures.error.empty()) return fail("default signatures: " + signatures.error);
+  RuleLoad loaded = load_rules(options.rules_file, options.overrides);
+  if (!loaded.error.empty()) return fail("rules refused:\n" + loaded.error);
+  if (!loaded.warning.empty())
+    std::fprintf(stderr, "sipwall-dataplane: %s\n", loaded.warning.c_str());
+  FilterConfig& filter = loaded.rules.filter;
+  filter.hash_seed = rte_rand();
+  const SignatureSet& signatures = *loaded.rules.signatures;
 
   // Worker lcores poll; with a single lcore, the main lcore polls itself.
   std::vector<unsigned> lcores;
@@ -99,29 +102,31 @@ int run_live(int argc, char** argv) {
   if (err.empty() && roles.punt) err = setup_port(*roles.punt, {1, queues}, pool);
   if (!err.empty()) return fail(err);
 
+  std::printf("sipwall-dataplane: rules %s (%s)\n", loaded.rules.source.c_str(),
+              loaded.rules.version.c_str());
   std::printf("sipwall-dataplane: outside=%s inside=%s punt=%s workers=%u signatures=%zu\n",
               port_name(roles.outside).c_str(), port_name(roles.inside).c_str(),
               roles.punt ? port_name(*roles.punt).c_str() : "(none: punted packets are dropped)",
-              queues, signatures.set->size());
+              queues, signatures.size());
   std::fflush(stdout);
 
   std::vector<std::unique_ptr<Worker>> workers;
   try {
     for (uint16_t q = 0; q < queues; ++q) {
       workers.push_back(std::make_unique<Worker>(WorkerSetup{roles, q, true, ClockMode::tsc, {}, 0},
-                                                 options.filter, *signatures.set));
+                                                 filter, signatures));
     }
   } catch (const std::exception& e) {
     return fail(std::string("cannot build the filter: ") + e.what());
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  auto rule_id = [&](RuleIndex i) { return signatures.set->rule(i).id; };
+  auto rule_id = [&](RuleIndex i) { return signatures.rule(i).id; };
 
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!options.live.metrics_address.empty()) {
     std::vector<std::string> rule_ids;
-    for (size_t i = 0; i < signatures.set->size(); ++i) rule_ids.push_back(rule_id(i));
+    for (size_t i = 0; i < signatures.size(); ++i) rule_ids.push_back(rule_id(i));
     try {
       metrics = std::make_unique<MetricsEndpoint>(options.live.metrics_address, [&, rule_ids] {
         const Totals t = sum(workers);

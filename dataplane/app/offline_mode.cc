@@ -16,7 +16,7 @@
 #include "capture_scan.h"
 #include "offline_report.h"
 #include "port_setup.h"
-#include "sig/default_signatures.h"
+#include "rule_loading.h"
 #include "sig/signature_set.h"
 #include "worker.h"
 
@@ -82,8 +82,11 @@ int run_offline(const AppOptions& options, const std::string& program) {
     return fail("cannot create output directory '" + options.offline.out_dir +
                 "': " + ec.message());
 
-  auto signatures = SignatureSet::compile(default_signature_rules());
-  if (!signatures.error.empty()) return fail("default signatures: " + signatures.error);
+  const RuleLoad loaded = load_rules(options.rules_file, options.overrides);
+  if (!loaded.error.empty()) return fail("rules refused:\n" + loaded.error);
+  if (!loaded.warning.empty())
+    std::fprintf(stderr, "sipwall-dataplane: %s\n", loaded.warning.c_str());
+  const SignatureSet& signatures = *loaded.rules.signatures;
 
   CaptureLink link;
   if (auto err = make_capture_link(options.offline.input, link); !err.empty()) return fail(err);
@@ -140,7 +143,7 @@ int run_offline(const AppOptions& options, const std::string& program) {
                         0};
       std::unique_ptr<Worker> worker;
       try {
-        worker = std::make_unique<Worker>(setup, options.filter, *signatures.set);
+        worker = std::make_unique<Worker>(setup, loaded.rules.filter, signatures);
       } catch (const std::exception& e) {
         return fail(std::string("cannot build the filter: ") + e.what());
       }
@@ -163,7 +166,7 @@ int run_offline(const AppOptions& options, const std::string& program) {
                       " packets counted for " + std::to_string(received) + " received");
       } else {
         OfflineReportInput report{options.offline.input, scan.nanosecond_file, &verdicts,
-                                  [&](RuleIndex i) { return signatures.set->rule(i).id; }};
+                                  [&](RuleIndex i) { return signatures.rule(i).id; }};
         if (auto e = write_offline_report(report, options.offline.out_dir); !e.empty()) {
           status = fail(e);
         }

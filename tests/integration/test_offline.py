@@ -549,6 +549,90 @@ class RealCaptures(OfflineCase):
 # --------------------------------------------------------------------------- errors
 
 
+class RuleFiles(OfflineCase):
+    """--rules: a site rule file that includes the shipped signatures, tightens the INVITE
+    limit, adds its own signature, denies a prefix and moves SIP to another port is enforced
+    as written; a set the dataplane cannot enforce yet, or one with errors, is refused with
+    its file:line:column and no output is produced."""
+
+    SHIPPED = HERE.parent.parent / "rules"
+
+    def write_rules(self, name: str, body: str) -> Path:
+        path = self.tmp / name
+        path.write_text(body)
+        return path
+
+    def site_rules(self) -> Path:
+        return self.write_rules("site.rules", f"""# a site's rule file
+profile strict
+ports sip=5080 tls=5061 media=10000-20000
+limit site:sip    class=sip      rate=50 burst=100
+limit site:invite class=invite   rate=1  burst=5
+limit site:reg    class=register rate=10 burst=20
+limit site:opt    class=options  rate=10 burst=20
+limit site:other  class=other    rate=50 burst=100
+limit site:rtp    class=rtp      rate=200 burst=400
+deny site:bad-net 203.0.113.0/24
+signature site:x-attack action=drop scope=header:X-Attack msg="our own" pattern=/evil/i
+include "{self.SHIPPED / 'default-signatures.rules'}"
+""")
+
+    def capture(self) -> tuple[Path, list[tuple[str, str, str]]]:
+        cap = mk.Capture("site", "rule-file scenario")
+        want: list[tuple[str, str, str]] = []
+        src = mk.v4_source(1)
+        for i in range(10):  # ten INVITEs in 1 ms: the site allows a burst of five
+            msg = mk.sip_request("INVITE", src, 40000, seq=i + 1)
+            cap.add(i * 100, mk.sip_udp(src, 40000, msg, dport=5080), mk.PUNT, "invite")
+            want.append(("punt", "", "") if i < 5 else ("drop", "flood", ""))
+        attack = mk.sip_request("OPTIONS", mk.v4_source(2), 40001, extra=[("X-Attack", "EVIL")])
+        cap.add(2000, mk.sip_udp(mk.v4_source(2), 40001, attack, dport=5080), mk.PUNT, "x")
+        want.append(("drop", "signature", "site:x-attack"))
+        scanner = mk.sip_request("OPTIONS", mk.v4_source(3), 40002, ua="friendly-scanner")
+        cap.add(3000, mk.sip_udp(mk.v4_source(3), 40002, scanner, dport=5080), mk.PUNT, "s")
+        want.append(("drop", "signature", "sipwall:scanner.friendly-scanner"))
+        denied = mk.sip_request("OPTIONS", "203.0.113.9", 40003)
+        cap.add(4000, mk.sip_udp("203.0.113.9", 40003, denied, dport=5080), mk.PUNT, "deny")
+        want.append(("drop", "acl", ""))
+        cap.write(self.tmp)
+        return self.tmp / "site.pcap", want
+
+    def test_site_rule_file_is_enforced(self) -> None:
+        capture, want = self.capture()
+        run = self.run_checked(capture, "site rules", "--rules", str(self.site_rules()))
+        got = [(v["verdict"], v["reason"], v["rule"]) for v in run.verdicts]
+        self.assertEqual(got, want)
+
+    def test_the_shipped_default_file_gives_the_built_in_behaviour(self) -> None:
+        capture = self.tmp / "gen" / "scanner.pcap"
+        if not capture.exists():
+            mk.main([str(self.tmp / "gen"), "--only", "scanner"])
+        default = self.run_checked(capture, "default", "--rules",
+                                   str(self.SHIPPED / "default.rules"))
+        implicit = self.run_checked(capture, "implicit")
+        self.assertEqual(default.verdicts, implicit.verdicts)
+
+    def assert_refused(self, rules: Path, *expected_text: str) -> None:
+        out = self.tmp / f"refused-{rules.stem}"
+        proc = subprocess.run([str(Config.binary), "--offline", str(self.capture()[0]), "--out",
+                               str(out), "--rules", str(rules)], capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_S)
+        self.assertNotEqual(proc.returncode, 0)
+        for text in expected_text:
+            self.assertIn(text, proc.stderr)
+        self.assertFalse((out / "verdicts.jsonl").exists())
+
+    def test_errors_are_refused_with_their_location(self) -> None:
+        bad = self.write_rules("bad.rules", "profile strict\nsignature s1 action=drop "
+                                            "scope=header:From pattern=/(unclosed/\n")
+        self.assert_refused(bad, f"{bad}:2:", "s1")
+
+    def test_limits_not_yet_enforced_are_refused(self) -> None:
+        override = self.write_rules("override.rules", "limit l1 class=sip rate=5 burst=5\n"
+                                    "override o1 prefix=198.51.100.0/24 limit=l1 rate=50\n")
+        self.assert_refused(override, f"{override}:2:", "not yet enforced")
+
+
 class ErrorPaths(OfflineCase):
     """Bad input files fail cleanly: non-zero status and a message on stderr."""
 

@@ -18,7 +18,7 @@ TEST(AppOptions, OfflineNeedsInputAndOutput) {
   EXPECT_EQ(ok.options.mode, AppMode::offline);
   EXPECT_EQ(ok.options.offline.input, "in.pcap");
   EXPECT_EQ(ok.options.offline.out_dir, "dir");
-  EXPECT_EQ(ok.options.filter.sip.profile, SipProfile::liberal);
+  EXPECT_EQ(ok.options.overrides.profile, SipProfile::liberal);
   EXPECT_NE(parse({"--offline", "in.pcap"}).error, "");
   EXPECT_NE(parse({"--offline"}).error, "");
   EXPECT_NE(parse({"--out", "dir"}).error, "");  // --out without --offline
@@ -31,29 +31,34 @@ TEST(AppOptions, LivePortRolesAndFilterSettings) {
              "5", "--source-table-size", "4096", "--enforce-pinholes"});
   ASSERT_TRUE(ok.error.empty()) << ok.error;
   const AppOptions& o = ok.options;
+  FilterConfig filter;
+  o.overrides.apply(filter);
   EXPECT_EQ(o.mode, AppMode::live);
   EXPECT_EQ(o.live.outside_port, 2);
   EXPECT_EQ(o.live.inside_port, 3);
   EXPECT_EQ(o.live.punt_port, 4);
   EXPECT_EQ(o.live.stats_interval_s, 5u);
-  ASSERT_EQ(o.filter.ports.sip_udp.size(), 2u);
-  EXPECT_EQ(o.filter.ports.sip_udp[1], (PortRange{5080, 5080}));
-  EXPECT_EQ(o.filter.ports.sip_tcp, o.filter.ports.sip_udp);
-  EXPECT_EQ(o.filter.ports.media[0], (PortRange{30000, 40000}));
-  EXPECT_EQ(o.filter.ports.sip_tls[0], (PortRange{5071, 5071}));
-  EXPECT_EQ(o.filter.limits.table_capacity, 4096u);
-  EXPECT_TRUE(o.filter.enforce_pinholes);
+  ASSERT_EQ(filter.ports.sip_udp.size(), 2u);
+  EXPECT_EQ(filter.ports.sip_udp[1], (PortRange{5080, 5080}));
+  EXPECT_EQ(filter.ports.sip_tcp, filter.ports.sip_udp);
+  EXPECT_EQ(filter.ports.media[0], (PortRange{30000, 40000}));
+  EXPECT_EQ(filter.ports.sip_tls[0], (PortRange{5071, 5071}));
+  EXPECT_EQ(filter.limits.table_capacity, 4096u);
+  EXPECT_TRUE(filter.enforce_pinholes);
 }
 
 TEST(AppOptions, AclEntriesAndSourcePrefixes) {
   const auto ok = parse({"--acl-allow", "198.51.100.0/24", "--acl-deny", "2001:db8::/32",
                          "--ipv4-prefix", "24", "--ipv6-prefix", "56"});
   ASSERT_TRUE(ok.error.empty()) << ok.error;
-  ASSERT_EQ(ok.options.filter.acl.size(), 2u);
-  EXPECT_EQ(ok.options.filter.acl[0].action, AclAction::allow);
-  EXPECT_EQ(ok.options.filter.acl[1].prefix.to_string(), "2001:db8::/32");
-  EXPECT_EQ(ok.options.filter.limits.v4_prefix, 24);
-  EXPECT_EQ(ok.options.filter.limits.v6_prefix, 56);
+  FilterConfig filter;
+  filter.acl = {{*IpPrefix::parse("203.0.113.0/24"), AclAction::deny}};  // from a rule file
+  ok.options.overrides.apply(filter);
+  ASSERT_EQ(filter.acl.size(), 3u);  // the command line adds to the rule file's ACL
+  EXPECT_EQ(filter.acl[1].action, AclAction::allow);
+  EXPECT_EQ(filter.acl[2].prefix.to_string(), "2001:db8::/32");
+  EXPECT_EQ(filter.limits.v4_prefix, 24);
+  EXPECT_EQ(filter.limits.v6_prefix, 56);
   EXPECT_NE(parse({"--acl-deny", "10.0.0.0/33"}).error, "");
   EXPECT_NE(parse({"--ipv6-prefix", "129"}).error, "");
   // The same prefix both allowed and denied is refused before anything starts.
@@ -75,6 +80,21 @@ TEST(AppOptions, BadValuesAreClearErrors) {
   EXPECT_NE(parse({"--sip-ports", "5060-"}).error.find("--sip-ports"), std::string::npos);
   EXPECT_NE(parse({"--source-table-size", "3"}).error, "");
   EXPECT_NE(parse({"--bogus"}).error.find("--bogus"), std::string::npos);
+}
+
+TEST(AppOptions, UnsetOverridesLeaveTheRuleFileAlone) {
+  const auto ok = parse({"--rules", "/etc/sipwall/site.rules"});
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  EXPECT_EQ(ok.options.rules_file, "/etc/sipwall/site.rules");
+  FilterConfig filter;
+  filter.sip.profile = SipProfile::liberal;
+  filter.ports.media = {{30000, 30100}};
+  filter.limits.table_capacity = 4096;
+  ok.options.overrides.apply(filter);
+  EXPECT_EQ(filter.sip.profile, SipProfile::liberal);
+  EXPECT_EQ(filter.ports.media[0], (PortRange{30000, 30100}));
+  EXPECT_EQ(filter.limits.table_capacity, 4096u);
+  EXPECT_FALSE(filter.enforce_pinholes);
 }
 
 TEST(AppOptions, OwnArgumentsAreKeptAwayFromEal) {
