@@ -166,7 +166,7 @@ int run_offline(const AppOptions& options, const std::string& program) {
                       " packets counted for " + std::to_string(received) + " received");
       } else {
         OfflineReportInput report{options.offline.input, scan.nanosecond_file, &verdicts,
-                                  [&](RuleIndex i) { return signatures.rule(i).id; }};
+                                  [&](const Decision& d) { return decided_by(loaded.rules, d); }};
         if (auto e = write_offline_report(report, options.offline.out_dir); !e.empty()) {
           status = fail(e);
         }

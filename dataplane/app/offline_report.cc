@@ -70,9 +70,9 @@ std::string write_offline_report(const OfflineReportInput& in, const std::string
     pcap_dump(reinterpret_cast<u_char*>(dumpers[static_cast<size_t>(d.verdict)].get()), header,
               data);
     ++by_verdict[static_cast<size_t>(d.verdict)];
-    const std::string rule = d.rule == kNoRule ? std::string() : in.rule_id(d.rule);
+    const std::string rule = in.decided_by(d);
     if (d.verdict == Verdict::drop) ++by_reason[std::string(to_string(d.reason))];
-    if (!rule.empty()) ++by_rule[rule];
+    if (d.reason == DropReason::signature && !rule.empty()) ++by_rule[rule];
     ++n;
     jsonl << "{\"n\":" << n << ",\"verdict\":\"" << to_string(d.verdict)
           << "\",\"reason\":" << json_string(d.verdict == Verdict::drop ? to_string(d.reason) : "")

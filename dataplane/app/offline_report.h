@@ -16,8 +16,8 @@ struct PacketVerdict {
 struct OfflineReportInput {
   std::string capture_path;
   bool nanosecond_file = false;
-  const std::vector<PacketVerdict>* verdicts = nullptr;  // index = 0-based packet number
-  std::function<std::string(RuleIndex)> rule_id;         // signature rule index -> stable id
+  const std::vector<PacketVerdict>* verdicts = nullptr;    // index = 0-based packet number
+  std::function<std::string(const Decision&)> decided_by;  // id of the rule that decided a drop
 };
 
 // Writes DIR/pass.pcap, punt.pcap, drop.pcap (original bytes and timestamps, input order),

@@ -1,6 +1,7 @@
 #include "rule_loading.h"
 
 #include <filesystem>
+#include <span>
 #include <string_view>
 
 #include "rules/rule_compiler.h"
@@ -41,7 +42,41 @@ std::string unenforceable_limits(const rules::CompiledRules& compiled) {
   return {};
 }
 
+// The shipped defaults' ids, for the built-in fallback (same as default.rules).
+std::array<std::string, kLimitClassCount> builtin_limit_ids() {
+  return {"sipwall:limit.sip",     "sipwall:limit.invite", "sipwall:limit.register",
+          "sipwall:limit.options", "sipwall:limit.other",  "sipwall:limit.rtp"};
+}
+
+std::array<std::string, kLimitClassCount> limit_ids_of(const rules::LimitPlan& plan) {
+  std::array<std::string, kLimitClassCount> ids;
+  const auto first = [&](std::span<const rules::LimitSlotId> slots) {
+    return slots.empty() ? std::string() : plan.slots[slots.front()].id;
+  };
+  ids[static_cast<size_t>(LimitClass::sip_all)] = first(plan.sip_all);
+  ids[static_cast<size_t>(LimitClass::invite)] = first(plan.request_slots("INVITE"));
+  ids[static_cast<size_t>(LimitClass::register_)] = first(plan.request_slots("REGISTER"));
+  ids[static_cast<size_t>(LimitClass::options)] = first(plan.request_slots("OPTIONS"));
+  ids[static_cast<size_t>(LimitClass::other_method)] = first(plan.other_methods);
+  ids[static_cast<size_t>(LimitClass::rtp_flow)] = first(plan.rtp_flow);
+  return ids;
+}
+
 }  // namespace
+
+std::string decided_by(const LoadedRules& rules, const Decision& d) {
+  if (d.verdict != Verdict::drop || d.rule == kNoRule) return {};
+  switch (d.reason) {
+    case DropReason::signature:
+      return d.rule < rules.signatures->size() ? rules.signatures->rule(d.rule).id : "";
+    case DropReason::flood:
+      return d.rule < rules.limit_ids.size() ? rules.limit_ids[d.rule] : "";
+    case DropReason::acl:
+      return d.rule < rules.acl_ids.size() ? rules.acl_ids[d.rule] : "";
+    default:
+      return {};
+  }
+}
 
 RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides) {
   RuleLoad out;
@@ -58,6 +93,7 @@ RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides) {
     out.rules.signatures = std::move(compiled.set);
     out.rules.source = "built-in defaults";
     out.rules.version = "built-in";
+    out.rules.limit_ids = builtin_limit_ids();
   } else {
     auto result = rules::compile_rules_file(path);
     if (!result.ok()) {
@@ -68,6 +104,8 @@ RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides) {
       out.error = why;
       return out;
     }
+    out.rules.limit_ids = limit_ids_of(result.rules->limit_plan);
+    out.rules.acl_ids = result.rules->acl_ids;
     out.rules.filter = std::move(result.rules->filter);
     out.rules.signatures = std::move(result.rules->signatures);
     out.rules.source = path;
@@ -75,6 +113,10 @@ RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides) {
     out.rules.files = std::move(result.rules->files);
   }
   overrides.apply(out.rules.filter);
+  for (const AclEntry& e : overrides.acl) {
+    out.rules.acl_ids.push_back("command-line:" + std::string(to_string(e.action)) + ":" +
+                                e.prefix.to_string());
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,10 @@ namespace sipwall {
 struct LoadedRules {
   FilterConfig filter;
   std::shared_ptr<const SignatureSet> signatures;
+  // Names for what decided a drop (Decision::rule read by reason): limit ids by LimitClass,
+  // ACL entry ids by entry index.
+  std::array<std::string, kLimitClassCount> limit_ids;
+  std::vector<std::string> acl_ids;
   std::string source;   // the file, or "built-in defaults"
   std::string version;  // content hash of every file read
   std::vector<std::string> files;
@@ -30,5 +35,8 @@ struct RuleLoad {
 // Refuses limits this dataplane cannot enforce yet (method lists other than INVITE/REGISTER/
 // OPTIONS alone, per-limit aggregation, per-prefix overrides) rather than enforce something else.
 RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides);
+
+// The id of whatever decided `d`: a signature, limit or ACL rule; empty when nothing did.
+std::string decided_by(const LoadedRules& rules, const Decision& d);
 
 }  // namespace sipwall

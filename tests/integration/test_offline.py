@@ -171,13 +171,14 @@ def verdict_problem(actual: dict, exp: dict) -> str | None:
     if actual.get("verdict") != exp["verdict"] or actual.get("reason", "") != exp["reason"]:
         return "verdict"
     rule = actual.get("rule", "")
-    if exp["reason"] == "signature":
+    # `rule` names what decided a drop: the signature, the limit that ran dry, the ACL entry.
+    if exp["reason"] in ("signature", "flood"):
         if not rule:
-            return "signature drop without a rule id"
+            return f"{exp['reason']} drop without the id of what decided it"
         if exp.get("rule") and not rule_matches(rule, exp["rule"]):
             return f"rule should contain {exp['rule']!r}"
-    elif rule:
-        return "rule id on a non-signature verdict"
+    elif rule and exp["reason"] != "acl":
+        return "rule id on a verdict no rule decided"
     return None
 
 
@@ -239,8 +240,11 @@ class OfflineCase(unittest.TestCase):
                 self.assertIn(line.get("reason"), DROP_REASONS, f"packet {i}: {line}")
             else:
                 self.assertEqual(line.get("reason", ""), "", f"packet {i}: {line}")
-            if line.get("reason") != "signature":
-                self.assertEqual(line.get("rule", ""), "", f"packet {i}: rule without signature")
+            # Only a signature, a limit or an ACL entry decides a drop, and only they are named.
+            if line.get("reason") not in ("signature", "flood", "acl"):
+                self.assertEqual(line.get("rule", ""), "", f"packet {i}: rule nothing decided")
+            if line.get("reason") in ("signature", "flood"):
+                self.assertNotEqual(line.get("rule", ""), "", f"packet {i}: unnamed {line}")
 
     def check_summary(self, run: Run) -> None:
         s, v = run.summary, run.verdicts
@@ -584,7 +588,7 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
         for i in range(10):  # ten INVITEs in 1 ms: the site allows a burst of five
             msg = mk.sip_request("INVITE", src, 40000, seq=i + 1)
             cap.add(i * 100, mk.sip_udp(src, 40000, msg, dport=5080), mk.PUNT, "invite")
-            want.append(("punt", "", "") if i < 5 else ("drop", "flood", ""))
+            want.append(("punt", "", "") if i < 5 else ("drop", "flood", "site:invite"))
         attack = mk.sip_request("OPTIONS", mk.v4_source(2), 40001, extra=[("X-Attack", "EVIL")])
         cap.add(2000, mk.sip_udp(mk.v4_source(2), 40001, attack, dport=5080), mk.PUNT, "x")
         want.append(("drop", "signature", "site:x-attack"))
@@ -593,7 +597,7 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
         want.append(("drop", "signature", "sipwall:scanner.friendly-scanner"))
         denied = mk.sip_request("OPTIONS", "203.0.113.9", 40003)
         cap.add(4000, mk.sip_udp("203.0.113.9", 40003, denied, dport=5080), mk.PUNT, "deny")
-        want.append(("drop", "acl", ""))
+        want.append(("drop", "acl", "site:bad-net"))
         cap.write(self.tmp)
         return self.tmp / "site.pcap", want
 

@@ -9,9 +9,9 @@ namespace sipwall {
 
 namespace {
 
-constexpr uint8_t kNone = 0;
-constexpr uint8_t encode(AclAction a) {
-  return static_cast<uint8_t>(1 + static_cast<uint8_t>(a));
+constexpr uint32_t kNone = 0;
+constexpr uint32_t encode_entry(size_t index) {
+  return static_cast<uint32_t>(index + 1);
 }
 
 std::string describe(const IpPrefix& p) {
@@ -32,7 +32,7 @@ struct PrefixFlattener {
   struct Range {
     Key first;
     Key last;
-    uint8_t action;
+    uint32_t entry;  // kNone or encode_entry(index)
   };
 
   static void run(std::vector<Range> ranges, PrefixTable::Intervals<Key>& out) {
@@ -44,25 +44,25 @@ struct PrefixFlattener {
     std::vector<Range> open;  // the chain of prefixes enclosing the current position
     for (const Range& r : ranges) {
       while (!open.empty() && open.back().last < r.first) {
-        f.emit(open.back().last, open.back().action);
+        f.emit(open.back().last, open.back().entry);
         open.pop_back();
       }
-      if (r.first > f.pos) f.emit(r.first - 1, open.empty() ? kNone : open.back().action);
+      if (r.first > f.pos) f.emit(r.first - 1, open.empty() ? kNone : open.back().entry);
       open.push_back(r);  // prefixes nest or are disjoint, so r lies inside open.back()
     }
     while (!open.empty()) {
-      f.emit(open.back().last, open.back().action);
+      f.emit(open.back().last, open.back().entry);
       open.pop_back();
     }
     f.emit(kMaxKey<Key>, kNone);
   }
 
-  // Covers [pos, last] with `action`, merging with the previous interval when equal.
-  void emit(Key last, uint8_t action) {
+  // Covers [pos, last] with `entry`, merging with the previous interval when equal.
+  void emit(Key last, uint32_t entry) {
     if (done || last < pos) return;
-    if (out.action.empty() || out.action.back() != action) {
+    if (out.entry.empty() || out.entry.back() != entry) {
       out.starts.push_back(pos);
-      out.action.push_back(action);
+      out.entry.push_back(entry);
     }
     if (last == kMaxKey<Key>) {
       done = true;
@@ -77,7 +77,7 @@ struct PrefixFlattener {
 };
 
 template <typename Key>
-uint8_t PrefixTable::find(const Intervals<Key>& in, Key k) {
+uint32_t PrefixTable::find(const Intervals<Key>& in, Key k) {
   if (in.starts.empty()) return kNone;
   // Branch-free search for the last start <= k (starts[0] == 0, so there is one): the
   // compiler turns the select into a conditional move, with no mispredicted branches.
@@ -87,7 +87,7 @@ uint8_t PrefixTable::find(const Intervals<Key>& in, Key k) {
     base = base[half] <= k ? base + half : base;
     n -= half;
   }
-  return in.action[static_cast<size_t>(base - in.starts.data())];
+  return in.entry[static_cast<size_t>(base - in.starts.data())];
 }
 
 namespace {
@@ -143,27 +143,34 @@ Result<PrefixTable> PrefixTable::build(std::span<const AclEntry> entries) {
   std::vector<PrefixFlattener<Uint128>::Range> v6;
   for (size_t i = 0; i < prefixes.size(); ++i) {
     const IpPrefix& p = prefixes[i];
-    const uint8_t action = encode(entries[i].action);
+    const uint32_t entry = encode_entry(i);
     if (p.address.is_v4()) {
       const uint32_t first = to_key<uint32_t>(p.address);
-      v4.push_back({first, first | host_mask<uint32_t>(p.length), action});
+      v4.push_back({first, first | host_mask<uint32_t>(p.length), entry});
     } else {
       const Uint128 first = to_key<Uint128>(p.address);
-      v6.push_back({first, first | host_mask<Uint128>(p.length), action});
+      v6.push_back({first, first | host_mask<Uint128>(p.length), entry});
     }
   }
   PrefixTable table;
   PrefixFlattener<uint32_t>::run(std::move(v4), table.v4_);
   PrefixFlattener<Uint128>::run(std::move(v6), table.v6_);
   table.entry_count_ = entries.size();
+  for (const AclEntry& e : entries) table.actions_.push_back(e.action);
   return table;
 }
 
-std::optional<AclAction> PrefixTable::lookup(const IpAddress& address) const {
-  const uint8_t a =
+std::optional<PrefixTable::Match> PrefixTable::match(const IpAddress& address) const {
+  const uint32_t e =
       address.is_v4() ? find(v4_, to_key<uint32_t>(address)) : find(v6_, to_key<Uint128>(address));
-  if (a == kNone) return std::nullopt;
-  return static_cast<AclAction>(a - 1);
+  if (e == kNone) return std::nullopt;
+  return Match{actions_[e - 1], e - 1};
+}
+
+std::optional<AclAction> PrefixTable::lookup(const IpAddress& address) const {
+  const auto m = match(address);
+  if (!m) return std::nullopt;
+  return m->action;
 }
 
 }  // namespace sipwall

@@ -15,8 +15,8 @@ namespace sipwall {
 // Static allow/deny prefixes, IPv4 and IPv6, longest-prefix match.
 //
 // build() flattens the (nested or disjoint) prefixes of each family into sorted, disjoint
-// address intervals, each carrying the action of its longest covering prefix (or none);
-// adjacent intervals with the same action merge. lookup() is one branch-free binary search over
+// address intervals, each carrying the entry of its longest covering prefix (or none);
+// adjacent intervals of the same entry merge. lookup() is one branch-free binary search over
 // the interval starts: O(log n), no allocation, no pointer chasing. Built off the hot path
 // (rule load); immutable afterwards, so workers may share one instance.
 class PrefixTable {
@@ -30,6 +30,13 @@ class PrefixTable {
   // Action of the longest prefix containing the address; nullopt when none does.
   std::optional<AclAction> lookup(const IpAddress& address) const;
 
+  struct Match {
+    AclAction action;
+    uint32_t entry;  // index into the entries given to build(): which rule decided
+  };
+  // The same, with the entry that matched, so a verdict can name its ACL rule.
+  std::optional<Match> match(const IpAddress& address) const;
+
   size_t entry_count() const { return entry_count_; }
   size_t interval_count() const { return v4_.starts.size() + v6_.starts.size(); }
 
@@ -39,16 +46,17 @@ class PrefixTable {
   template <typename Key>
   struct Intervals {
     std::vector<Key> starts;      // ascending; starts[0] == 0 once built
-    std::vector<uint8_t> action;  // kNone, or 1 + AclAction of [starts[i], starts[i+1])
+    std::vector<uint32_t> entry;  // kNone, or 1 + entry index for [starts[i], starts[i+1])
   };
 
   template <typename Key>
-  static uint8_t find(const Intervals<Key>& in, Key k);
+  static uint32_t find(const Intervals<Key>& in, Key k);
   template <typename Key>
   friend struct PrefixFlattener;
 
   Intervals<uint32_t> v4_;
   Intervals<Uint128> v6_;
+  std::vector<AclAction> actions_;  // by entry index
   size_t entry_count_ = 0;
 };
 

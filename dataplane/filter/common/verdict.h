@@ -32,6 +32,8 @@ inline constexpr RuleIndex kNoRule = UINT32_MAX;
 struct Decision {
   Verdict verdict = Verdict::pass;
   DropReason reason = DropReason::none;
+  // What decided a drop, read by its reason: the signature rule index (signature), the
+  // LimitClass whose bucket ran dry (flood), the ACL entry index (acl); kNoRule otherwise.
   RuleIndex rule = kNoRule;
 
   static constexpr Decision pass() { return {Verdict::pass, DropReason::none, kNoRule}; }

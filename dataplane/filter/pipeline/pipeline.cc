@@ -106,12 +106,14 @@ struct Pipeline::Stages {
   // Source checks every IP packet passes first. Returns a drop, or nothing to go on; `trusted`
   // is set for allow-listed sources, which skip bans and rate limits.
   std::optional<Decision> check_source(const IpAddress& src, Nanos now, bool& trusted) const {
-    const std::optional<AclAction> listed = acl.lookup(src);
-    if (listed.value_or(config.acl_default) == AclAction::deny) {
-      return Decision::drop(DropReason::acl);
+    const auto listed = acl.match(src);
+    if (listed) {
+      if (listed->action == AclAction::deny) return Decision::drop(DropReason::acl, listed->entry);
+      trusted = true;
+      return std::nullopt;
     }
-    trusted = listed.has_value();
-    if (!trusted && bans.is_banned(src, now)) return Decision::drop(DropReason::ban);
+    if (config.acl_default == AclAction::deny) return Decision::drop(DropReason::acl);
+    if (bans.is_banned(src, now)) return Decision::drop(DropReason::ban);
     return std::nullopt;
   }
 
@@ -182,13 +184,16 @@ struct Pipeline::Stages {
     for (uint8_t i = 0; i < prepared.key_count; ++i) buckets.prefetch(prepared.keys[i]);
   }
 
-  // Takes one token from every bucket the packet counts against, stopping at the first empty one.
-  bool conforms(const Prepared& prepared, Nanos now) {
+  // Takes one token from every bucket the packet counts against, stopping at the first empty
+  // one; returns the flood drop naming that limit, or nothing when the packet conforms.
+  std::optional<Decision> take_tokens(const Prepared& prepared, Nanos now) {
     for (uint8_t i = 0; i < prepared.key_count; ++i) {
       const BucketKey& key = prepared.keys[i];
-      if (!buckets.consume(key, config.limits.params(key.cls), now)) return false;
+      if (!buckets.consume(key, config.limits.params(key.cls), now)) {
+        return Decision::drop(DropReason::flood, static_cast<RuleIndex>(key.cls));
+      }
     }
-    return true;
+    return std::nullopt;
   }
 
   Decision judge_sip_udp(const Prepared& prepared) {
@@ -221,7 +226,9 @@ struct Pipeline::Stages {
 
   // The stateful stages for a classified datagram from a source that passed ACL and bans.
   Decision judge(const Prepared& prepared, bool trusted, Nanos now) {
-    if (!trusted && !conforms(prepared, now)) return Decision::drop(DropReason::flood);
+    if (!trusted) {
+      if (const auto flood = take_tokens(prepared, now)) return *flood;
+    }
     switch (prepared.route) {
       case Route::sip_udp:
         return judge_sip_udp(prepared);

@@ -35,7 +35,9 @@ struct WorkerCounters {
     ++verdicts[static_cast<size_t>(d.verdict)];
     if (d.verdict == Verdict::drop) {
       ++drops[static_cast<size_t>(d.reason)];
-      if (d.rule != kNoRule && d.rule < signature_hits.size()) ++signature_hits[d.rule];
+      if (d.reason == DropReason::signature && d.rule < signature_hits.size()) {
+        ++signature_hits[d.rule];
+      }
     }
   }
 

@@ -96,8 +96,26 @@ TEST(PrefixTable, AdjacentRangesStayApartOrMerge) {
   const PrefixTable merged = build({allow("192.0.2.0/25"), allow("192.0.2.128/25")});
   EXPECT_EQ(at(merged, "192.0.2.127"), kAllow);
   EXPECT_EQ(at(merged, "192.0.2.128"), kAllow);
-  // none | allow | none: the two /25s became one interval.
-  EXPECT_EQ(merged.interval_count(), split.interval_count() - 1);
+  // Each interval names its entry, so two entries stay two intervals even with one action.
+  EXPECT_EQ(merged.interval_count(), split.interval_count());
+  EXPECT_EQ(merged.match(*IpAddress::parse("192.0.2.127"))->entry, 0u);
+  EXPECT_EQ(merged.match(*IpAddress::parse("192.0.2.128"))->entry, 1u);
+}
+
+TEST(PrefixTable, MatchNamesTheLongestPrefixEntry) {
+  const PrefixTable t = build(
+      {deny("10.0.0.0/8"), allow("10.1.0.0/16"), deny("10.1.2.0/24"), allow("2001:db8::/32")});
+  const auto at_entry = [&](const char* a) {
+    const auto m = t.match(*IpAddress::parse(a));
+    return m ? static_cast<int>(m->entry) : -1;
+  };
+  EXPECT_EQ(at_entry("10.9.9.9"), 0);
+  EXPECT_EQ(at_entry("10.1.9.9"), 1);
+  EXPECT_EQ(at_entry("10.1.2.3"), 2);
+  EXPECT_EQ(at_entry("10.1.3.0"), 1);  // back in the /16 after the /24 ends
+  EXPECT_EQ(at_entry("2001:db8:ffff::1"), 3);
+  EXPECT_EQ(at_entry("11.0.0.0"), -1);
+  EXPECT_EQ(t.match(*IpAddress::parse("10.1.2.3"))->action, AclAction::deny);
 }
 
 TEST(PrefixTable, RefusesDuplicatesAndContradictions) {

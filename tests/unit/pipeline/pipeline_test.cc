@@ -136,15 +136,19 @@ TEST_F(PipelineTest, InviteFloodFromOneSourceStopsAtTheBurst) {
     if (d == Decision::punt()) {
       ++punted;
     } else {
-      EXPECT_EQ(d, Decision::drop(DropReason::flood));
+      // The INVITE bucket (burst 40) runs dry long before the all-SIP one (burst 100).
+      EXPECT_EQ(d, Decision::drop(DropReason::flood, static_cast<RuleIndex>(LimitClass::invite)));
     }
   }
   EXPECT_EQ(punted, 40);  // INVITE burst
   // INVITE refills at 20/s: the 41st token is complete 50 ms after the first packet.
-  EXPECT_EQ(judge(sip_frame({}), 45 * kMs), Decision::drop(DropReason::flood));
+  EXPECT_EQ(judge(sip_frame({}), 45 * kMs),
+            Decision::drop(DropReason::flood, static_cast<RuleIndex>(LimitClass::invite)));
   EXPECT_EQ(judge(sip_frame({}), 55 * kMs), Decision::punt());
   // Another source is unaffected.
   EXPECT_EQ(judge(sip_frame({}, "198.51.100.8"), 60 * kMs), Decision::punt());
+  // A flood names its limit in `rule`; that must never count as a signature hit.
+  for (const uint64_t hits : pipeline_->counters().signature_hits) EXPECT_EQ(hits, 0u);
 }
 
 TEST_F(PipelineTest, RotatingAddressesInsideOneSlash64ShareABucket) {
@@ -162,7 +166,7 @@ TEST_F(PipelineTest, AclDeniesAndAllowListedSourcesSkipRateLimits) {
   cfg.acl = {{*IpPrefix::parse("203.0.113.0/24"), AclAction::deny},
              {*IpPrefix::parse("198.51.100.0/24"), AclAction::allow}};
   make(cfg);
-  EXPECT_EQ(judge(sip_frame({}, "203.0.113.9")), Decision::drop(DropReason::acl));
+  EXPECT_EQ(judge(sip_frame({}, "203.0.113.9")), Decision::drop(DropReason::acl, 0));  // entry 0
   for (int i = 0; i < 200; ++i) ASSERT_EQ(judge(sip_frame({}, "198.51.100.7")), Decision::punt());
   // Trusted sources are still validated and scanned.
   SipSample scanner;
