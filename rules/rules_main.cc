@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rules/explain.h"
 #include "rules/rule_compiler.h"
 
 namespace {
@@ -30,7 +31,10 @@ void usage(std::FILE* to) {
       "  --max-signatures N      refuse a set with more signatures (default 20000)\n"
       "  --max-compile-ms N      refuse a set whose Hyperscan compile takes longer (default "
       "30000)\n"
-      "  --max-database-bytes N  refuse a set whose databases are larger (default 268435456)\n",
+      "  --max-database-bytes N  refuse a set whose databases are larger (default 268435456)\n"
+      "usage: sipwall-rules explain FILE --pcap CAPTURE\n"
+      "  Judges CAPTURE with FILE through sipwall-dataplane's offline mode and prints, for\n"
+      "  every packet, its verdict and the signature, limit or ACL entry that decided it.\n",
       to);
 }
 
@@ -105,6 +109,7 @@ int main(int argc, char** argv) {
     return kValid;
   }
   if (args[0] == "check") return check({args.begin() + 1, args.end()});
+  if (args[0] == "explain") return sipwall::rules::explain_command({args.begin() + 1, args.end()});
   std::cerr << "sipwall-rules: unknown command '" << args[0] << "'\n";
   usage(stderr);
   return kUsage;

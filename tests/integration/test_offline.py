@@ -53,6 +53,7 @@ class Config:
     """Set from the command line (meson passes both) or the environment."""
     binary: Path | None = None
     corpus: Path | None = None
+    rules_tool: Path | None = None  # sipwall-rules, for `explain`
 
 
 # --------------------------------------------------------------------------- pcap
@@ -626,6 +627,25 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
             self.assertIn(text, proc.stderr)
         self.assertFalse((out / "verdicts.jsonl").exists())
 
+    def test_explain_names_the_deciding_rule_and_its_line(self) -> None:
+        if Config.rules_tool is None:
+            self.skipTest("--rules-tool not given")
+        capture, _ = self.capture()
+        rules = self.site_rules()
+        proc = subprocess.run([str(Config.rules_tool), "explain", str(rules), "--pcap",
+                               str(capture)], capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_S,
+                              env={**os.environ, "SIPWALL_DATAPLANE": str(Config.binary)})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = proc.stdout
+        self.assertIn("#1  punt  198.18.0.2:40000 -> 203.0.113.10:5080  INVITE sip:100@", out)
+        self.assertIn(f"#6  drop flood", out)
+        self.assertIn(f"by site:invite at {rules}:5:1 (1/s, burst 5)", out)
+        self.assertIn(f"by site:x-attack at {rules}:11:1 \"our own\"", out)
+        self.assertIn("#13  drop acl  203.0.113.9:40003", out)
+        self.assertIn("by site:bad-net", out)
+        self.assertIn('"packets":13', out)
+
     def test_errors_are_refused_with_their_location(self) -> None:
         bad = self.write_rules("bad.rules", "profile strict\nsignature s1 action=drop "
                                             "scope=header:From pattern=/(unclosed/\n")
@@ -693,10 +713,12 @@ class ErrorPaths(OfflineCase):
 def main() -> None:
     ap = argparse.ArgumentParser(add_help=False)
     ap.add_argument("--binary", type=Path, default=os.environ.get("SIPWALL_DATAPLANE"))
+    ap.add_argument("--rules-tool", type=Path, help="sipwall-rules, for explain")
     ap.add_argument("--corpus", type=Path, default=os.environ.get("SIPWALL_CORPUS"))
     args, rest = ap.parse_known_args()
     Config.binary = args.binary.resolve() if args.binary else None
     Config.corpus = args.corpus.resolve() if args.corpus else None
+    Config.rules_tool = args.rules_tool.resolve() if args.rules_tool else None
     if Config.binary is not None and not os.access(Config.binary, os.X_OK):
         sys.exit(f"--binary {Config.binary}: not an executable file")
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
