@@ -130,7 +130,7 @@ int run_live(int argc, char** argv) {
     try {
       metrics = std::make_unique<MetricsEndpoint>(options.live.metrics_address, [&, rule_ids] {
         const Totals t = sum(workers);
-        return MetricsSnapshot{t.filter, t.io, rule_ids};
+        return MetricsSnapshot{t.filter, t.io, rule_ids, loaded.rules.source, loaded.rules.version};
       });
     } catch (const std::exception& e) {
       return fail("cannot serve metrics on " + options.live.metrics_address + ": " + e.what());

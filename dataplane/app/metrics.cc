@@ -76,6 +76,13 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   add(reassembled, static_cast<double>(c.datagrams_reassembled));
   out.push_back(std::move(reassembled));
 
+  MetricFamily info{"sipwall_rules_info", "The rule set in force (value 1)", MetricType::Gauge, {}};
+  ClientMetric active;
+  active.label = {{"source", s.rules_source}, {"version", s.rules_version}};
+  active.gauge.value = 1;
+  info.metric.push_back(std::move(active));
+  out.push_back(std::move(info));
+
   MetricFamily rx = counter_family("sipwall_rx_packets_total", "Packets received, by port role");
   add(rx, static_cast<double>(s.io.rx_outside), {{"port", "outside"}});
   add(rx, static_cast<double>(s.io.rx_inside), {{"port", "inside"}});

@@ -23,6 +23,8 @@ struct MetricsSnapshot {
   WorkerCounters filter;
   IoCounters io;
   std::vector<std::string> rule_ids;  // by signature rule index
+  std::string rules_source;           // the rule file, or "built-in defaults"
+  std::string rules_version;          // its content hash
 };
 
 // Counters as Prometheus families. Every label value is always present (zeros too), so rates

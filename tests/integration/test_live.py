@@ -135,6 +135,9 @@ class LiveMode(unittest.TestCase):
             self.assertEqual(metrics[("sipwall_drops_total", reason)], n, reason)
         for rule, n in summary["signature_hits"].items():
             self.assertEqual(metrics[("sipwall_signature_hits_total", rule)], n, rule)
+        metrics_text = (self.tmp / f"{name}-live" / "metrics.txt").read_text()
+        self.assertRegex(metrics_text, r'sipwall_rules_info\{source="[^"]*default\.rules",'
+                                       r'version="fnv1a64:[0-9a-f]+"\} 1')
 
         frames = [r.data for r in read_pcap(capture).records]
         live_dir = self.tmp / f"{name}-live"

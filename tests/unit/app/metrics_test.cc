@@ -36,6 +36,8 @@ MetricsSnapshot sample() {
   s.filter.sip_errors[static_cast<size_t>(SipError::bad_cseq)] = 4;
   s.io.rx_outside = 3;
   s.rule_ids = {"sipwall:a", "sipwall:b"};
+  s.rules_source = "/etc/sipwall/site.rules";
+  s.rules_version = "fnv1a64:0123";
   return s;
 }
 
@@ -58,6 +60,11 @@ TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
   EXPECT_EQ(value(*hits, "rule", "sipwall:a"), 0);
   EXPECT_EQ(value(*find(fams, "sipwall_malformed_sip_total"), "error", "bad_cseq"), 4);
   EXPECT_EQ(value(*find(fams, "sipwall_rx_packets_total"), "port", "outside"), 3);
+  const auto* info = find(fams, "sipwall_rules_info");
+  ASSERT_NE(info, nullptr);
+  ASSERT_EQ(info->metric.size(), 1u);
+  EXPECT_EQ(info->metric[0].gauge.value, 1);
+  EXPECT_EQ(info->metric[0].label[1].value, "fnv1a64:0123");
 }
 
 std::string http_get(uint16_t port, const std::string& path) {
