@@ -66,7 +66,7 @@ Run timed_passes(std::vector<rte_mbuf*>& mbufs, double seconds, PerBurst&& per_b
 }
 
 int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_mempool* pool,
-              const SignatureSet& signatures) {
+              const std::shared_ptr<const SignatureSet>& signatures) {
   std::vector<rte_mbuf*> mbufs(mix.frames.size());
   if (rte_pktmbuf_alloc_bulk(pool, mbufs.data(), static_cast<unsigned>(mbufs.size())) != 0) {
     std::fprintf(stderr, "bench: mbuf pool too small for %zu packets\n", mbufs.size());
@@ -77,14 +77,19 @@ int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_m
     std::memcpy(rte_pktmbuf_append(mbufs[i], static_cast<uint16_t>(f.size())), f.data(), f.size());
   }
 
-  FilterConfig config;
+  auto policy = FilterPolicy::build(FilterConfig{}, signatures, 1);
+  if (!policy.policy) {
+    std::fprintf(stderr, "bench: %s\n", policy.error.c_str());
+    return 1;
+  }
   WorkerSetup setup{WorkerPorts{ports.outside, ports.inside, ports.punt},
                     0,
                     false,
                     ClockMode::replay,
                     mix.times,
-                    kNanosPerSecond};
-  auto worker = std::make_unique<Worker>(setup, config, signatures);
+                    kNanosPerSecond,
+                    {}};
+  auto worker = std::make_unique<Worker>(setup, *policy.policy);
   // One untimed pass warms caches and tables; its verdicts show what the mix exercises.
   timed_passes(mbufs, 0.0, [&](std::span<rte_mbuf*> b) { worker->filter_burst(b); });
   const WorkerCounters first = worker->counters();
@@ -180,11 +185,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench: EAL init failed\n");
     return 1;
   }
-  auto signatures = SignatureSet::compile(default_signature_rules());
-  if (!signatures) {
-    std::fprintf(stderr, "bench: %s\n", signatures.error.c_str());
+  auto compiled = SignatureSet::compile(default_signature_rules());
+  if (!compiled) {
+    std::fprintf(stderr, "bench: %s\n", compiled.error.c_str());
     return 1;
   }
+  const std::shared_ptr<const SignatureSet> signatures = std::move(compiled.set);
   rte_mempool* pool =
       rte_pktmbuf_pool_create("bench_pool", static_cast<unsigned>(args.packets) + 4096, 256, 0,
                               RTE_MBUF_DEFAULT_BUF_SIZE, 0);
@@ -201,9 +207,9 @@ int main(int argc, char** argv) {
   }
   int rc = 0;
   if (rc == 0 && args.mix != "b")
-    rc = bench_mix(make_mix_a(args.packets), args, ports, pool, *signatures.set);
+    rc = bench_mix(make_mix_a(args.packets), args, ports, pool, signatures);
   if (rc == 0 && args.mix != "a")
-    rc = bench_mix(make_mix_b(args.packets), args, ports, pool, *signatures.set);
+    rc = bench_mix(make_mix_b(args.packets), args, ports, pool, signatures);
   rte_eal_cleanup();
   return rc;
 }

@@ -48,6 +48,19 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
       o.mode = AppMode::offline;
     } else if (a == "--out") {
       if (!value(o.offline.out_dir)) return fail("--out needs a directory");
+    } else if (a == "--reload-at") {
+      ScheduledReload r;
+      const auto colon = value(v) ? v.find(':') : std::string::npos;
+      if (colon == std::string::npos ||
+          !parse_number(std::string_view(v).substr(0, colon), r.before_packet) ||
+          r.before_packet == 0 || colon + 1 == v.size()) {
+        return fail("--reload-at needs PACKET:FILE (PACKET counted from 1)");
+      }
+      r.file = v.substr(colon + 1);
+      if (!o.offline.reloads.empty() && o.offline.reloads.back().before_packet > r.before_packet) {
+        return fail("--reload-at: reloads must be given in packet order");
+      }
+      o.offline.reloads.push_back(std::move(r));
     } else if (a == "--rules") {
       if (!value(o.rules_file)) return fail("--rules needs a rule file");
     } else if (a == "--profile") {
@@ -71,6 +84,10 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
         return fail("--metrics: '" + v + "' is not HOST:PORT");
       }
       o.live.metrics_address = v == "off" ? "" : v;
+    } else if (a == "--control") {
+      if (!value(o.live.control_path)) return fail("--control needs a socket path");
+    } else if (a == "--no-watch-rules") {
+      o.live.watch_rules = false;
     } else if (a == "--stats-interval") {
       if (!value(v) || !parse_number(v, o.live.stats_interval_s)) {
         return fail("--stats-interval needs seconds");
@@ -114,6 +131,9 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
   if (o.mode == AppMode::offline && o.offline.out_dir.empty()) {
     return fail("--offline needs --out DIR");
   }
+  if (o.mode == AppMode::live && !o.offline.reloads.empty()) {
+    return fail("--reload-at only goes with --offline (live reloads: SIGHUP, file changes)");
+  }
   if (o.mode == AppMode::live && !o.offline.out_dir.empty()) {
     return fail("--out only goes with --offline");
   }
@@ -146,9 +166,12 @@ std::string usage_text(const std::string& program) {
          "  --outside-port N  --inside-port N  --punt-port N   override the port roles\n"
          "  --stats-interval SEC    print counters every SEC seconds (default: only at exit)\n"
          "  --metrics HOST:PORT|off Prometheus /metrics endpoint (default 127.0.0.1:9464)\n"
+         "  --control PATH          control socket: reload, status, counters (sipwallctl)\n"
+         "  --no-watch-rules        do not reload when a rule file changes (SIGHUP still does)\n"
          "\n"
          "Offline: writes DIR/pass.pcap, punt.pcap, drop.pcap, verdicts.jsonl, summary.json;\n"
          "time comes from the packet timestamps, so a run is deterministic.\n"
+         "  --reload-at N:FILE      reload FILE before packet N (repeatable; DIR/reloads.jsonl)\n"
          "\n"
          "Filter options (both modes). The rule file is the base; these override it:\n"
          "  --rules FILE                 rule file (default: the shipped default.rules)\n"

@@ -18,11 +18,21 @@ struct LiveOptions {
   std::optional<uint16_t> punt_port;               // default: port 2 when it exists
   unsigned stats_interval_s = 0;                   // 0 = only the final counters
   std::string metrics_address = "127.0.0.1:9464";  // Prometheus /metrics; empty = off
+  std::string control_path;                        // control socket; empty = none
+  bool watch_rules = true;                         // reload when a rule file changes
+};
+
+// A reload in an offline run, so reloads can be proven deterministically: the rule file is
+// compiled and, if valid, used from packet `before_packet` (1-based, as in verdicts.jsonl) on.
+struct ScheduledReload {
+  uint64_t before_packet = 0;
+  std::string file;
 };
 
 struct OfflineOptions {
   std::string input;
   std::string out_dir;
+  std::vector<ScheduledReload> reloads;  // in packet order
 };
 
 // Filter settings given on the command line. They override single settings of the rule file

@@ -5,21 +5,27 @@
 #include <rte_lcore.h>
 #include <rte_random.h>
 
+#include <poll.h>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "app_options.h"
+#include "control_socket.h"
 #include "counters_report.h"
 #include "metrics.h"
 #include "offline_mode.h"
 #include "port_setup.h"
-#include "rule_loading.h"
+#include "rule_file_watcher.h"
+#include "rule_reloader.h"
 #include "sig/signature_set.h"
 #include "worker.h"
 
@@ -27,9 +33,14 @@ namespace sipwall {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 void on_signal(int) {
   g_stop.store(true);
+}
+
+void on_reload_signal(int) {
+  g_reload.store(true);
 }
 
 int fail(const std::string& message) {
@@ -71,13 +82,6 @@ int run_live(int argc, char** argv) {
     return fail(parsed.error + " (see --help)");
   }
   AppOptions& options = parsed.options;
-  RuleLoad loaded = load_rules(options.rules_file, options.overrides);
-  if (!loaded.error.empty()) return fail("rules refused:\n" + loaded.error);
-  if (!loaded.warning.empty())
-    std::fprintf(stderr, "sipwall-dataplane: %s\n", loaded.warning.c_str());
-  FilterConfig& filter = loaded.rules.filter;
-  filter.hash_seed = rte_rand();
-  const SignatureSet& signatures = *loaded.rules.signatures;
 
   // Worker lcores poll; with a single lcore, the main lcore polls itself.
   std::vector<unsigned> lcores;
@@ -89,6 +93,11 @@ int run_live(int argc, char** argv) {
   if (main_polls) lcores.push_back(rte_lcore_id());
   const auto queues = static_cast<uint16_t>(lcores.size());
 
+  std::string err;
+  auto reloader =
+      RuleReloader::create(options.rules_file, options.overrides, queues, rte_rand(), err);
+  if (!reloader) return fail("rules refused:\n" + err);
+
   const uint16_t ports = rte_eth_dev_count_avail();
   WorkerPorts roles{options.live.outside_port, options.live.inside_port, options.live.punt_port};
   if (!roles.punt && ports > 2) roles.punt = 2;
@@ -97,40 +106,46 @@ int run_live(int argc, char** argv) {
                                               RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
   if (!pool) return fail("cannot create the mbuf pool: " + std::string(rte_strerror(rte_errno)));
   if (!Worker::register_sequence_field()) return fail("cannot register the mbuf field");
-  std::string err = setup_port(roles.outside, {queues, queues}, pool);
+  err = setup_port(roles.outside, {queues, queues}, pool);
   if (err.empty()) err = setup_port(roles.inside, {queues, queues}, pool);
   if (err.empty() && roles.punt) err = setup_port(*roles.punt, {1, queues}, pool);
   if (!err.empty()) return fail(err);
 
-  std::printf("sipwall-dataplane: rules %s (%s)\n", loaded.rules.source.c_str(),
-              loaded.rules.version.c_str());
+  const auto first = reloader->status();
+  std::printf("sipwall-dataplane: rules %s (%s)\n", first.source.c_str(), first.version.c_str());
   std::printf("sipwall-dataplane: outside=%s inside=%s punt=%s workers=%u signatures=%zu\n",
               port_name(roles.outside).c_str(), port_name(roles.inside).c_str(),
               roles.punt ? port_name(*roles.punt).c_str() : "(none: punted packets are dropped)",
-              queues, signatures.size());
+              queues, reloader->current().signatures().size());
   std::fflush(stdout);
 
   std::vector<std::unique_ptr<Worker>> workers;
+  const size_t counter_slots = reloader->slots().capacity();
   try {
     for (uint16_t q = 0; q < queues; ++q) {
-      workers.push_back(std::make_unique<Worker>(WorkerSetup{roles, q, true, ClockMode::tsc, {}, 0},
-                                                 filter, signatures));
+      WorkerSetup setup{roles, q, true, ClockMode::tsc, {}, 0, reloader->feed(q)};
+      workers.push_back(std::make_unique<Worker>(setup, reloader->current(), counter_slots));
     }
   } catch (const std::exception& e) {
     return fail(std::string("cannot build the filter: ") + e.what());
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  auto rule_id = [&](RuleIndex i) { return signatures.rule(i).id; };
+  std::signal(SIGHUP, on_reload_signal);
+  // Counters are kept by stable slot, named by the slot registry across reloads.
+  auto slot_id = [&](RuleIndex slot) { return reloader->slots().id(slot); };
 
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!options.live.metrics_address.empty()) {
-    std::vector<std::string> rule_ids;
-    for (size_t i = 0; i < signatures.size(); ++i) rule_ids.push_back(rule_id(i));
     try {
-      metrics = std::make_unique<MetricsEndpoint>(options.live.metrics_address, [&, rule_ids] {
+      metrics = std::make_unique<MetricsEndpoint>(options.live.metrics_address, [&] {
         const Totals t = sum(workers);
-        return MetricsSnapshot{t.filter, t.io, rule_ids, loaded.rules.source, loaded.rules.version};
+        const auto st = reloader->status();
+        std::vector<std::string> ids;
+        for (size_t i = 0; i < reloader->slots().size(); ++i) ids.push_back(slot_id(i));
+        return MetricsSnapshot{t.filter,         t.io,       std::move(ids),
+                               st.source,        st.version, st.reloads_applied,
+                               st.reloads_failed};
       });
     } catch (const std::exception& e) {
       return fail("cannot serve metrics on " + options.live.metrics_address + ": " + e.what());
@@ -142,27 +157,80 @@ int run_live(int argc, char** argv) {
     std::fflush(stdout);
   }
 
+  // The control thread: reloads (SIGHUP, rule file changes, control socket) and periodic
+  // counters, never on a worker core.
+  RuleFileWatcher watcher;
+  if (options.live.watch_rules) {
+    if (auto e = watcher.watch(reloader->watched_files()); !e.empty()) {
+      std::fprintf(stderr, "sipwall-dataplane: rule file watch: %s\n", e.c_str());
+    }
+  }
+  auto reload = [&](const char* why) {
+    const std::string result = reloader->reload();
+    std::printf("sipwall-dataplane: reload (%s): %s\n", why, result.c_str());
+    std::fflush(stdout);
+    if (options.live.watch_rules) watcher.watch(reloader->watched_files());
+    return result;
+  };
+  ControlSocket control_socket;
+  if (!options.live.control_path.empty()) {
+    auto handler = [&](std::string_view command) -> std::string {
+      if (command == "reload") return reload("control socket");
+      if (command == "status") {
+        const auto st = reloader->status();
+        return "rules " + st.source + "\nversion " + st.version + "\nreloads applied " +
+               std::to_string(st.reloads_applied) + "\nreloads refused " +
+               std::to_string(st.reloads_failed) +
+               (st.last_error.empty() ? "" : "\nlast refusal:\n" + st.last_error);
+      }
+      if (command == "counters") {
+        const Totals t = sum(workers);
+        return format_counters(t.filter, t.io, slot_id);
+      }
+      return "error: unknown command '" + std::string(command) +
+             "' (commands: reload, status, counters)";
+    };
+    if (auto e = control_socket.open(options.live.control_path, handler); !e.empty()) {
+      return fail("control socket: " + e);
+    }
+  }
+  std::thread control([&] {
+    using Clock = std::chrono::steady_clock;
+    // An editor's save is a burst of events: reload once the files were quiet this long.
+    constexpr auto kQuiet = std::chrono::milliseconds(200);
+    std::optional<Clock::time_point> changed_at;
+    auto next_stats = Clock::now();
+    while (!g_stop.load()) {
+      std::array<pollfd, 2> fds = {pollfd{watcher.fd(), POLLIN, 0},
+                                   pollfd{control_socket.fd(), POLLIN, 0}};
+      poll(fds.data(), fds.size(), 50);
+      if (fds[0].revents & POLLIN && watcher.changed()) changed_at = Clock::now();
+      if (fds[1].revents & POLLIN) control_socket.service();
+      if (g_reload.exchange(false)) reload("SIGHUP");
+      if (changed_at && Clock::now() - *changed_at >= kQuiet) {
+        changed_at.reset();
+        reload("rule file changed");
+      }
+      if (options.live.stats_interval_s == 0 || Clock::now() < next_stats) continue;
+      next_stats += std::chrono::seconds(options.live.stats_interval_s);
+      const Totals t = sum(workers);
+      std::printf("%s", format_counters(t.filter, t.io, slot_id).c_str());
+      std::fflush(stdout);
+    }
+  });
+
   if (main_polls) {
     workers[0]->run(g_stop);
   } else {
     for (size_t i = 0; i < lcores.size(); ++i) {
       rte_eal_remote_launch(worker_main, workers[i].get(), lcores[i]);
     }
-    auto next = std::chrono::steady_clock::now();
-    while (!g_stop.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (options.live.stats_interval_s == 0) continue;
-      if (std::chrono::steady_clock::now() < next) continue;
-      next += std::chrono::seconds(options.live.stats_interval_s);
-      const Totals t = sum(workers);
-      std::printf("%s", format_counters(t.filter, t.io, rule_id).c_str());
-      std::fflush(stdout);
-    }
     rte_eal_mp_wait_lcore();
   }
+  control.join();
   metrics.reset();  // its scrape thread reads the workers
   const Totals t = sum(workers);
-  std::printf("%s", format_counters(t.filter, t.io, rule_id).c_str());
+  std::printf("%s", format_counters(t.filter, t.io, slot_id).c_str());
   std::fflush(stdout);
   workers.clear();
   for (uint16_t p : {roles.outside, roles.inside}) {
@@ -173,6 +241,7 @@ int run_live(int argc, char** argv) {
     rte_eth_dev_stop(*roles.punt);
     rte_eth_dev_close(*roles.punt);
   }
+  reloader.reset();
   rte_eal_cleanup();
   return 0;
 }

@@ -82,6 +82,15 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   active.gauge.value = 1;
   info.metric.push_back(std::move(active));
   out.push_back(std::move(info));
+  MetricFamily reloads = counter_family("sipwall_rules_reloads_total",
+                                        "Rule reloads, by outcome (a refused set leaves the old)");
+  add(reloads, static_cast<double>(s.reloads_applied), {{"outcome", "applied"}});
+  add(reloads, static_cast<double>(s.reloads_failed), {{"outcome", "refused"}});
+  out.push_back(std::move(reloads));
+  MetricFamily failures = counter_family("sipwall_rules_reload_failures_total",
+                                         "Rule reloads refused (parse or compile errors)");
+  add(failures, static_cast<double>(s.reloads_failed));
+  out.push_back(std::move(failures));
 
   MetricFamily rx = counter_family("sipwall_rx_packets_total", "Packets received, by port role");
   add(rx, static_cast<double>(s.io.rx_outside), {{"port", "outside"}});

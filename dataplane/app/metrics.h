@@ -25,6 +25,8 @@ struct MetricsSnapshot {
   std::vector<std::string> rule_ids;  // by signature rule index
   std::string rules_source;           // the rule file, or "built-in defaults"
   std::string rules_version;          // its content hash
+  uint64_t reloads_applied = 0;
+  uint64_t reloads_failed = 0;
 };
 
 // Counters as Prometheus families. Every label value is always present (zeros too), so rates

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -86,7 +87,6 @@ int run_offline(const AppOptions& options, const std::string& program) {
   if (!loaded.error.empty()) return fail("rules refused:\n" + loaded.error);
   if (!loaded.warning.empty())
     std::fprintf(stderr, "sipwall-dataplane: %s\n", loaded.warning.c_str());
-  const SignatureSet& signatures = *loaded.rules.signatures;
 
   CaptureLink link;
   if (auto err = make_capture_link(options.offline.input, link); !err.empty()) return fail(err);
@@ -140,10 +140,20 @@ int run_offline(const AppOptions& options, const std::string& program) {
                         false,
                         ClockMode::capture,
                         scan.packet_times,
-                        0};
+                        0,
+                        {}};
+      // Every rule set used in the run stays alive to its end: verdicts name rules by them.
+      struct Generation {
+        LoadedRules rules;
+        std::unique_ptr<const FilterPolicy> policy;
+      };
+      std::vector<Generation> generations;
+      auto first = FilterPolicy::build(loaded.rules.filter, loaded.rules.signatures, 1);
+      if (!first.policy) return fail("cannot build the filter: " + first.error);
+      generations.push_back({loaded.rules, std::move(first.policy)});
       std::unique_ptr<Worker> worker;
       try {
-        worker = std::make_unique<Worker>(setup, loaded.rules.filter, signatures);
+        worker = std::make_unique<Worker>(setup, *generations.back().policy);
       } catch (const std::exception& e) {
         return fail(std::string("cannot build the filter: ") + e.what());
       }
@@ -152,7 +162,36 @@ int run_offline(const AppOptions& options, const std::string& program) {
           ++out_of_range;
           return;
         }
-        verdicts[seq] = PacketVerdict{d, true};
+        verdicts[seq] = PacketVerdict{d, static_cast<uint16_t>(generations.size() - 1), true};
+      });
+      // Scheduled reloads, applied exactly as a live reload: compile off to the side, switch
+      // the policy between packets, keep the old rules when the new ones are refused.
+      std::ofstream reload_log(options.offline.out_dir + "/reloads.jsonl", std::ios::trunc);
+      size_t next_reload = 0;
+      worker->set_before_packet([&](uint64_t seq) {
+        const auto& schedule = options.offline.reloads;
+        for (; next_reload < schedule.size() && schedule[next_reload].before_packet == seq + 1;
+             ++next_reload) {
+          const ScheduledReload& r = schedule[next_reload];
+          RuleLoad next = load_rules(r.file, options.overrides);
+          std::string error = next.error;
+          std::unique_ptr<const FilterPolicy> policy;
+          if (error.empty()) {
+            auto built = FilterPolicy::build(next.rules.filter, next.rules.signatures, 1);
+            error = built.error;
+            policy = std::move(built.policy);
+          }
+          reload_log << "{\"before_packet\":" << r.before_packet
+                     << ",\"file\":" << json_string(r.file)
+                     << ",\"applied\":" << (error.empty() ? "true" : "false");
+          if (error.empty()) {
+            reload_log << ",\"version\":" << json_string(next.rules.version) << "}\n";
+            generations.push_back({std::move(next.rules), std::move(policy)});
+            worker->pipeline().adopt(*generations.back().policy);
+          } else {
+            reload_log << ",\"error\":" << json_string(error) << "}\n";
+          }
+        }
       });
       const std::atomic<bool> never_stop{false};
       worker->run(never_stop);
@@ -166,7 +205,9 @@ int run_offline(const AppOptions& options, const std::string& program) {
                       " packets counted for " + std::to_string(received) + " received");
       } else {
         OfflineReportInput report{options.offline.input, scan.nanosecond_file, &verdicts,
-                                  [&](const Decision& d) { return decided_by(loaded.rules, d); }};
+                                  [&](const Decision& d, uint16_t generation) {
+                                    return decided_by(generations[generation].rules, d);
+                                  }};
         if (auto e = write_offline_report(report, options.offline.out_dir); !e.empty()) {
           status = fail(e);
         }

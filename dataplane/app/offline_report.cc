@@ -14,6 +14,8 @@ namespace {
 using PcapHandle = std::unique_ptr<pcap_t, decltype(&pcap_close)>;
 using DumperHandle = std::unique_ptr<pcap_dumper_t, decltype(&pcap_dump_close)>;
 
+}  // namespace
+
 std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
@@ -30,8 +32,6 @@ std::string json_string(std::string_view s) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 std::string write_offline_report(const OfflineReportInput& in, const std::string& out_dir) {
   const auto& verdicts = *in.verdicts;
@@ -70,7 +70,7 @@ std::string write_offline_report(const OfflineReportInput& in, const std::string
     pcap_dump(reinterpret_cast<u_char*>(dumpers[static_cast<size_t>(d.verdict)].get()), header,
               data);
     ++by_verdict[static_cast<size_t>(d.verdict)];
-    const std::string rule = in.decided_by(d);
+    const std::string rule = in.decided_by(d, verdicts[n].generation);
     if (d.verdict == Verdict::drop) ++by_reason[std::string(to_string(d.reason))];
     if (d.reason == DropReason::signature && !rule.empty()) ++by_rule[rule];
     ++n;

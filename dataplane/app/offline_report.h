@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/verdict.h"
@@ -10,15 +11,20 @@ namespace sipwall {
 
 struct PacketVerdict {
   Decision decision;
+  uint16_t generation = 0;  // which rule set judged it (0 = the first, +1 per applied reload)
   bool decided = false;
 };
 
 struct OfflineReportInput {
   std::string capture_path;
   bool nanosecond_file = false;
-  const std::vector<PacketVerdict>* verdicts = nullptr;    // index = 0-based packet number
-  std::function<std::string(const Decision&)> decided_by;  // id of the rule that decided a drop
+  const std::vector<PacketVerdict>* verdicts = nullptr;  // index = 0-based packet number
+  // The id of the rule that decided a drop, in the rule set of that generation.
+  std::function<std::string(const Decision&, uint16_t generation)> decided_by;
 };
+
+// `s` as a JSON string literal, quotes included.
+std::string json_string(std::string_view s);
 
 // Writes DIR/pass.pcap, punt.pcap, drop.pcap (original bytes and timestamps, input order),
 // verdicts.jsonl and summary.json. Returns an error text, empty on success.

@@ -25,9 +25,9 @@ bool Worker::register_sequence_field() {
   return g_seq_offset >= 0;
 }
 
-Worker::Worker(const WorkerSetup& setup, const FilterConfig& config, const SignatureSet& signatures)
+Worker::Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots)
     : setup_(setup),
-      pipeline_(config, signatures),
+      pipeline_(policy, setup.queue, counter_slots),
       tsc_hz_(rte_get_tsc_hz()),
       linear_(kMaxBurst * kMaxFrame) {
   to_inside_.reserve(kQueueCapacity);
@@ -103,6 +103,7 @@ void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
       const uint64_t seq = next_seq_++;
       sequence_of(m) = seq;
       const Nanos now = packet_time(seq);
+      if (before_packet_) before_packet_(seq);
       pipeline_.expire(now, *this);
       pipeline_.process(frame_of(m, 0), reinterpret_cast<uint64_t>(m), now, *this);
     }
@@ -147,13 +148,33 @@ void Worker::forward_inside_burst() {
   for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
 }
 
+void Worker::adopt_published_policy() {
+  const FilterPolicy* published = setup_.feed.current->load(std::memory_order_acquire);
+  if (published != &pipeline_.policy()) pipeline_.adopt(*published);
+}
+
 void Worker::run(const std::atomic<bool>& stop) {
+  if (setup_.feed.qsbr) {
+    rte_rcu_qsbr_thread_register(setup_.feed.qsbr, setup_.feed.thread_id);
+    rte_rcu_qsbr_thread_online(setup_.feed.qsbr, setup_.feed.thread_id);
+  }
+  run_loop(stop);
+  if (setup_.feed.qsbr) {
+    // An offline thread no longer holds up reloads; a reloader waiting on it can go on.
+    rte_rcu_qsbr_thread_offline(setup_.feed.qsbr, setup_.feed.thread_id);
+    rte_rcu_qsbr_thread_unregister(setup_.feed.qsbr, setup_.feed.thread_id);
+  }
+}
+
+void Worker::run_loop(const std::atomic<bool>& stop) {
   std::array<rte_mbuf*, kBurstSize> pkts;
   const uint64_t expected = setup_.packet_times.size();
   // Offline, the PMD returns nothing once the file is read; give up if packets went missing.
   constexpr uint32_t kOfflineIdlePolls = 100'000;
   uint32_t idle = 0;
   while (!stop.load(std::memory_order_relaxed)) {
+    // A burst is judged wholly by one policy: the switch happens only here, between bursts.
+    if (setup_.feed.current) adopt_published_policy();
     const uint16_t n =
         rte_eth_rx_burst(setup_.ports.outside, setup_.queue, pkts.data(), kBurstSize);
     io_.rx_outside += n;
@@ -165,6 +186,7 @@ void Worker::run(const std::atomic<bool>& stop) {
     filter_burst(std::span<rte_mbuf*>(pkts.data(), n));
     if (n == 0 && setup_.clock == ClockMode::tsc) expire_while_idle();
     if (setup_.poll_inside) forward_inside_burst();
+    if (setup_.feed.qsbr) rte_rcu_qsbr_quiescent(setup_.feed.qsbr, setup_.feed.thread_id);
     if (offline()) {
       if (io_.rx_outside == expected) break;
       idle = n == 0 ? idle + 1 : 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include <array>
 #include <atomic>
@@ -31,6 +32,15 @@ enum class ClockMode : uint8_t {
   replay,   // benchmarks: packet_times repeated, each repetition `replay_period` later
 };
 
+// How a live worker learns of a rule reload: it reads `current` before each burst and adopts a
+// new policy there, and reports a quiescent state to `qsbr` after each burst, so the reloader
+// knows when no worker can still be using the old policy and frees it.
+struct PolicyFeed {
+  const std::atomic<const FilterPolicy*>* current = nullptr;
+  rte_rcu_qsbr* qsbr = nullptr;
+  unsigned thread_id = 0;
+};
+
 struct WorkerSetup {
   WorkerPorts ports;
   uint16_t queue = 0;
@@ -38,6 +48,7 @@ struct WorkerSetup {
   ClockMode clock = ClockMode::tsc;
   std::span<const Nanos> packet_times;
   Nanos replay_period = 0;
+  PolicyFeed feed;
 };
 
 // Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).
@@ -54,11 +65,15 @@ struct IoCounters {
 class Worker final : private DecisionSink {
  public:
   using Observer = std::function<void(uint64_t seq, const Decision&)>;
+  using BeforePacket = std::function<void(uint64_t seq)>;
 
-  Worker(const WorkerSetup& setup, const FilterConfig& config, const SignatureSet& signatures);
+  // This worker is worker `setup.queue` of `policy` (and of every policy published later).
+  Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots = 0);
 
   // Offline only: hears every decision with the packet's 0-based RX sequence number.
   void set_observer(Observer observer) { observer_ = std::move(observer); }
+  // Offline only: runs before each packet is judged (e.g. a reload scheduled at that packet).
+  void set_before_packet(BeforePacket hook) { before_packet_ = std::move(hook); }
 
   // Polls until `stop` is set, or (offline) until every packet of the capture was decided.
   void run(const std::atomic<bool>& stop);
@@ -79,6 +94,8 @@ class Worker final : private DecisionSink {
   Nanos packet_time(uint64_t seq) const;
   std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
   void forward_inside_burst();
+  void adopt_published_policy();
+  void run_loop(const std::atomic<bool>& stop);
   void expire_while_idle();
   void send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port);
   void flush_all();
@@ -87,6 +104,7 @@ class Worker final : private DecisionSink {
   WorkerSetup setup_;
   Pipeline pipeline_;
   Observer observer_;
+  BeforePacket before_packet_;
   IoCounters io_;
   uint64_t next_seq_ = 0;
   uint64_t decided_ = 0;

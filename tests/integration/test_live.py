@@ -27,7 +27,9 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,22 @@ EXIT_TIMEOUT_S = 30
 COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
 METRICS_URL = re.compile(r"metrics on (http://\S+/metrics)")
 SAMPLE = re.compile(r'^(\w+)\{(\w+)="([^"]*)"\} (\S+)$')
+
+
+def control(path: Path, command: str, timeout: float = 30) -> str:
+    """One command on the control socket's line protocol; the reply without its '.' line."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(str(path))
+        s.sendall(command.encode() + b"\n")
+        data = b""
+        while not (data == b".\n" or data.endswith(b"\n.\n")):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise RuntimeError(f"control socket closed early: {data!r}")
+            data += chunk
+    lines = data.decode().split("\n")[:-2]
+    return "\n".join(line[1:] if line.startswith("..") else line for line in lines)
 
 
 def parse_metrics(text: str) -> dict[tuple[str, str], float]:
@@ -78,6 +96,11 @@ class LiveMode(unittest.TestCase):
         cls.tmp = Path(tempfile.mkdtemp(prefix="sipwall-live-"))
         make_captures.main([str(cls.tmp / "captures"), "--only", "scanner", "--only",
                             "malformed", "--only", "fragments"])
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        if os.environ.get("SIPWALL_KEEP_TMP") != "1":
+            shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def run_live(self, capture: Path, out: Path) -> tuple[int, str]:
         out.mkdir(parents=True, exist_ok=True)
@@ -145,6 +168,145 @@ class LiveMode(unittest.TestCase):
             want = [f for f, v in zip(frames, verdicts) if v["verdict"] == verdict]
             got = [r.data for r in read_pcap(live_dir / port_file).records]
             self.assertEqual(got, want, f"{port_file} does not hold the {verdict} packets")
+
+    def test_reloads_under_traffic_lose_nothing_and_mix_nothing(self) -> None:
+        """Traffic loops through the live program while the rule file is rewritten and
+        SIGHUP sent many times, alternating a set that drops every packet by signature (A), a
+        set that punts it (B) and broken sets that must be refused. Every packet received is
+        judged (none lost), and each was judged wholly by A or by B: punt, or drop by A's
+        signature, nothing else. The refused sets leave the old one running and are counted."""
+        out = self.tmp / "reload-live"
+        out.mkdir(parents=True, exist_ok=True)
+        cap = make_captures.Capture("probe", "reload traffic")
+        for i in range(2000):  # sources are allow-listed, so no rate limit interferes
+            src = f"10.1.{i // 250}.{i % 250 + 1}"
+            msg = make_captures.sip_request("OPTIONS", src, 40000 + i % 1000,
+                                            extra=[("X-Probe", "yes")])
+            cap.add(i, make_captures.sip_udp(src, 40000 + i % 1000, msg), make_captures.PUNT, "")
+        cap.write(out)
+        rules = out / "live.rules"
+        set_a = ("allow t:src 10.0.0.0/8\n"
+                 "signature t:probe action=drop scope=header:X-Probe pattern=/yes/\n")
+        set_b = "allow t:src 10.0.0.0/8\n"
+        rules.write_text(set_a)
+        cmd = [str(BINARY), "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+               "--no-telemetry", "--log-level=error", "--file-prefix", f"sipwall-reload-{os.getpid()}",
+               "--vdev", f"net_pcap_out1,rx_pcap={out / 'probe.pcap'},infinite_rx=1",
+               "--vdev", "net_null_in1", "--vdev", "net_null_punt1",
+               "--", "--rules", str(rules), "--metrics", "127.0.0.1:0", "--no-watch-rules",
+               "--control", str(out / "control.sock")]
+        log = out / "stdout.txt"
+        applied = refused = 0
+        with open(log, "w") as stdout:
+            proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + JUDGE_TIMEOUT_S
+                while "metrics on" not in log.read_text() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                for i in range(12):
+                    kind = ("A", "broken", "B")[i % 3]
+                    if kind == "broken":
+                        rules.write_text("signature t:bad action=drop scope=body pattern=/(/\n")
+                    else:
+                        rules.write_text(set_a if kind == "A" else set_b)
+                    before = log.read_text().count("reload (")
+                    if i % 2:  # both triggers: SIGHUP and the control socket
+                        reply = control(out / "control.sock", "reload")
+                        self.assertTrue(reply.startswith("ok" if kind != "broken" else "refused"),
+                                        reply)
+                    else:
+                        proc.send_signal(signal.SIGHUP)
+                    while log.read_text().count("reload (") == before:
+                        self.assertLess(time.monotonic(), deadline, "no reload reply")
+                        self.assertIsNone(proc.poll(), log.read_text())
+                        time.sleep(0.05)
+                    if kind == "broken":
+                        refused += 1
+                    else:
+                        applied += 1
+                    time.sleep(0.2)  # let traffic flow under this set
+                url = METRICS_URL.search(log.read_text()).group(1)
+                with urllib.request.urlopen(url, timeout=10) as resp:
+                    metrics = parse_metrics(resp.read().decode())
+                proc.send_signal(signal.SIGTERM)
+                rc = proc.wait(timeout=EXIT_TIMEOUT_S)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        text = log.read_text()
+        self.assertEqual(rc, 0, text)
+        self.assertEqual(text.count("): ok"), applied, text)
+        self.assertEqual(text.count("): refused"), refused, text)
+        self.assertEqual(metrics[("sipwall_rules_reloads_total", "applied")], applied)
+        self.assertEqual(metrics[("sipwall_rules_reloads_total", "refused")], refused)
+        c = parse_counters(text)
+        self.assertGreater(c["rx_outside"], 10 * 2000, "traffic must flow through the reloads")
+        self.assertEqual(c["judged"], c["rx_outside"], "a packet was lost during a reload")
+        self.assertEqual(c["pass"], 0)
+        self.assertEqual(c["punt"] + c["drop"], c["judged"])
+        self.assertEqual(c["drop"], c["drop.signature"], "only A's signature may drop")
+        self.assertEqual(c["signature.t:probe"], c["drop.signature"])
+        self.assertGreater(c["punt"], 0)
+        self.assertGreater(c["drop"], 0)
+
+    def test_rule_file_changes_are_picked_up_however_they_are_written(self) -> None:
+        """The running program reloads when its rule file (or an included file) is replaced
+        the way editors and config tools do it: written in place, or written elsewhere and
+        renamed over. A broken write is refused and reported on the control socket."""
+        out = self.tmp / "watch"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sigs.rules").write_text("")
+        rules = out / "site.rules"
+        rules.write_text('include "sigs.rules"\n')
+        sock = out / "control.sock"
+        cmd = [str(BINARY), "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+               "--no-telemetry", "--log-level=error", "--file-prefix", f"sipwall-watch-{os.getpid()}",
+               "--vdev", "net_null_out2,no-rx=1", "--vdev", "net_null_in2,no-rx=1",
+               "--", "--rules", str(rules), "--metrics", "off", "--control", str(sock)]
+        log = out / "stdout.txt"
+
+        def wait_reloads(n: int) -> str:
+            deadline = time.monotonic() + 20
+            while log.read_text().count("reload (rule file changed)") < n:
+                self.assertLess(time.monotonic(), deadline, log.read_text())
+                time.sleep(0.05)
+            return log.read_text()
+
+        with open(log, "w") as stdout:
+            proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + 20
+                while not sock.exists():
+                    self.assertLess(time.monotonic(), deadline, log.read_text())
+                    time.sleep(0.05)
+                # An included file rewritten in place.
+                (out / "sigs.rules").write_text(
+                    "signature w:one action=drop scope=header:X-One pattern=/x/\n")
+                text = wait_reloads(1)
+                # The root file written elsewhere and renamed over it (vim, sed -i, Ansible).
+                tmp = out / ".site.rules.tmp"
+                tmp.write_text('include "sigs.rules"\nprofile liberal\n')
+                os.rename(tmp, rules)
+                text = wait_reloads(2)
+                self.assertEqual(text.count("(rule file changed): ok"), 2, text)
+                # A broken set: refused, the old one keeps running, the reason is kept.
+                tmp.write_text("profile sideways\n")
+                os.rename(tmp, rules)
+                text = wait_reloads(3)
+                status = control(sock, "status")
+                proc.send_signal(signal.SIGTERM)
+                rc = proc.wait(timeout=EXIT_TIMEOUT_S)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        self.assertEqual(rc, 0, log.read_text())
+        self.assertIn("(rule file changed): refused", text)
+        self.assertIn("reloads applied 2", status)
+        self.assertIn("reloads refused 1", status)
+        self.assertIn(f"{rules}:1:", status)
+        self.assertFalse(sock.exists(), "the control socket is removed on exit")
 
     def test_scanner_capture(self) -> None:
         self.check_capture("scanner")

@@ -646,6 +646,35 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
         self.assertIn("by site:bad-net", out)
         self.assertIn('"packets":13', out)
 
+    def test_scheduled_reloads_switch_whole_packets_and_keep_bucket_state(self) -> None:
+        """--reload-at: A (site rules) for packets 1-2, B from packet 3 (no x-attack
+        signature, no deny, INVITE burst 100 at 1/s), an invalid set before packet 6 that
+        is refused (B keeps running), A again from packet 11. Every packet is judged by
+        exactly the set in force, and the INVITE bucket keeps its tokens across reloads:
+        2 were taken under A, so B has 3 left, not a fresh 100."""
+        capture, _ = self.capture()
+        a = self.site_rules()
+        b = self.write_rules("b.rules", a.read_text()
+                             .replace("limit site:invite class=invite   rate=1  burst=5",
+                                      "limit b:invite class=invite rate=1 burst=100")
+                             .replace("deny site:bad-net 203.0.113.0/24\n", "")
+                             .replace("signature site:x-attack", "# signature site:x-attack"))
+        broken = self.write_rules("broken.rules", "profile sideways\n")
+        run = self.run_checked(capture, "reloads", "--rules", str(a),
+                               "--reload-at", f"3:{b}", "--reload-at", f"6:{broken}",
+                               "--reload-at", f"11:{a}")
+        got = [(v["verdict"], v["reason"], v["rule"]) for v in run.verdicts]
+        want = [("punt", "", "")] * 5 + [("drop", "flood", "b:invite")] * 5 + [
+            ("drop", "signature", "site:x-attack"),
+            ("drop", "signature", "sipwall:scanner.friendly-scanner"),
+            ("drop", "acl", "site:bad-net")]
+        self.assertEqual(got, want)
+        log = [json.loads(line) for line in
+               (run.outdir / "reloads.jsonl").read_text().splitlines()]
+        self.assertEqual([(r["before_packet"], r["applied"]) for r in log],
+                         [(3, True), (6, False), (11, True)])
+        self.assertIn(f"{broken}:1:", log[1]["error"])
+
     def test_errors_are_refused_with_their_location(self) -> None:
         bad = self.write_rules("bad.rules", "profile strict\nsignature s1 action=drop "
                                             "scope=header:From pattern=/(unclosed/\n")

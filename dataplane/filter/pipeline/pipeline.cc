@@ -76,25 +76,14 @@ struct Prepared {
 }  // namespace
 
 struct Pipeline::Stages {
-  Stages(const FilterConfig& cfg, const SignatureSet& sigs)
-      : config(cfg),
-        classifier(cfg.ports),
-        acl(build_acl(cfg.acl)),
-        bans(cfg.ban_capacity),
-        fragments(fragment_config(cfg)),
-        buckets(cfg.limits.table_capacity, cfg.hash_seed),
-        validator(cfg.sip),
-        signatures(&sigs),
-        pinholes(cfg.pinhole_capacity) {
-    const std::string err = scratch.reserve(sigs);
-    if (!err.empty()) throw std::runtime_error("signature scratch: " + err);
-    counters.resize_rules(sigs.size());
-  }
-
-  static PrefixTable build_acl(const std::vector<AclEntry>& entries) {
-    auto built = PrefixTable::build(entries);
-    if (!built.ok()) throw std::invalid_argument("ACL: " + built.error());
-    return std::move(built.value());
+  Stages(const FilterPolicy& first, size_t worker_index, size_t counter_slots)
+      : policy(&first),
+        worker(worker_index),
+        bans(first.config().ban_capacity),
+        fragments(fragment_config(first.config())),
+        buckets(first.config().limits.table_capacity, first.config().hash_seed),
+        pinholes(first.config().pinhole_capacity) {
+    counters.resize_rules(counter_slots ? counter_slots : first.signatures().size());
   }
 
   static FragmentConfig fragment_config(const FilterConfig& cfg) {
@@ -103,16 +92,18 @@ struct Pipeline::Stages {
     return f;
   }
 
+  const FilterConfig& config() const { return policy->config(); }
+
   // Source checks every IP packet passes first. Returns a drop, or nothing to go on; `trusted`
   // is set for allow-listed sources, which skip bans and rate limits.
   std::optional<Decision> check_source(const IpAddress& src, Nanos now, bool& trusted) const {
-    const auto listed = acl.match(src);
+    const auto listed = policy->acl().match(src);
     if (listed) {
       if (listed->action == AclAction::deny) return Decision::drop(DropReason::acl, listed->entry);
       trusted = true;
       return std::nullopt;
     }
-    if (config.acl_default == AclAction::deny) return Decision::drop(DropReason::acl);
+    if (config().acl_default == AclAction::deny) return Decision::drop(DropReason::acl);
     if (bans.is_banned(src, now)) return Decision::drop(DropReason::ban);
     return std::nullopt;
   }
@@ -150,16 +141,16 @@ struct Pipeline::Stages {
   void classify(Prepared& out) const {
     const ParsedPacket& p = out.packet;
     out.key_count = 0;
-    const TrafficClass cls = classifier.classify(p.ip_proto, p.src_port, p.dst_port);
+    const FilterConfig& cfg = config();
+    const TrafficClass cls = policy->classifier().classify(p.ip_proto, p.src_port, p.dst_port);
     if (cls == TrafficClass::sip_udp ||
-        (config.sip_by_content && p.l4 == L4Proto::udp && cls != TrafficClass::sip_tcp &&
+        (cfg.sip_by_content && p.l4 == L4Proto::udp && cls != TrafficClass::sip_tcp &&
          cls != TrafficClass::sip_tls && looks_like_sip(p.l4_payload))) {
       out.route = Route::sip_udp;
       out.start = peek_start_line(as_text(p.l4_payload));
-      out.keys[out.key_count++] = make_key(p.src, 0, LimitClass::sip_all, config.limits);
+      out.keys[out.key_count++] = make_key(p.src, 0, LimitClass::sip_all, cfg.limits);
       if (out.start.is_request) {
-        out.keys[out.key_count++] =
-            make_key(p.src, 0, method_class(out.start.method), config.limits);
+        out.keys[out.key_count++] = make_key(p.src, 0, method_class(out.start.method), cfg.limits);
       }
       return;
     }
@@ -171,8 +162,7 @@ struct Pipeline::Stages {
       case TrafficClass::rtp:
       case TrafficClass::rtcp:
         out.route = Route::media;
-        out.keys[out.key_count++] =
-            make_key(p.src, p.dst_port, LimitClass::rtp_flow, config.limits);
+        out.keys[out.key_count++] = make_key(p.src, p.dst_port, LimitClass::rtp_flow, cfg.limits);
         return;
       default:
         out.route = Route::transit;
@@ -189,7 +179,7 @@ struct Pipeline::Stages {
   std::optional<Decision> take_tokens(const Prepared& prepared, Nanos now) {
     for (uint8_t i = 0; i < prepared.key_count; ++i) {
       const BucketKey& key = prepared.keys[i];
-      if (!buckets.consume(key, config.limits.params(key.cls), now)) {
+      if (!buckets.consume(key, config().limits.params(key.cls), now)) {
         return Decision::drop(DropReason::flood, static_cast<RuleIndex>(key.cls));
       }
     }
@@ -199,16 +189,17 @@ struct Pipeline::Stages {
   Decision judge_sip_udp(const Prepared& prepared) {
     const std::string_view text = as_text(prepared.packet.l4_payload);
     if (is_keepalive(text)) return Decision::punt();
+    FilterPolicy::WorkerState& mine = policy->worker(worker);
     SipMessage msg;
-    if (const SipError e = validator.validate(text, msg); e != SipError::ok) {
+    if (const SipError e = mine.validator.validate(text, msg); e != SipError::ok) {
       ++counters.sip_errors[static_cast<size_t>(e)];
       return Decision::drop(DropReason::malformed_sip);
     }
-    const ScanResult scan = signatures->scan(msg, scratch);
+    const ScanResult scan = policy->signatures().scan(msg, mine.scratch);
     // Fail open on a scanner fault: the message passed validation, and dropping everything
     // because of a Hyperscan error would turn a fault into an outage. Counted, so it is seen.
     if (scan.scan_error) ++counters.signature_scan_errors;
-    for (const RuleIndex r : scan.alert_rules()) ++counters.signature_alerts[r];
+    for (const RuleIndex r : scan.alert_rules()) count_slot(counters.signature_alerts, r);
     if (scan.dropped()) return Decision::drop(DropReason::signature, scan.drop_rule);
     return Decision::punt();
   }
@@ -218,7 +209,7 @@ struct Pipeline::Stages {
       ++counters.rtp_errors[static_cast<size_t>(c)];
       return Decision::drop(DropReason::rtp_invalid);
     }
-    if (config.enforce_pinholes && !pinholes.allows(p.dst, p.dst_port, now)) {
+    if (config().enforce_pinholes && !pinholes.allows(p.dst, p.dst_port, now)) {
       return Decision::drop(DropReason::rtp_no_pinhole);
     }
     return Decision::pass();
@@ -282,8 +273,17 @@ struct Pipeline::Stages {
     emit_all(r.cookies, d, sink);
   }
 
+  // Signature counters are kept by stable slot, so they survive reloads that renumber rules.
+  void count_slot(std::vector<uint64_t>& by_slot, RuleIndex rule) {
+    const uint32_t slot = policy->counter_slot(rule);
+    if (slot < by_slot.size()) ++by_slot[slot];
+  }
+
   void emit(uint64_t cookie, const Decision& d, DecisionSink& sink) {
     counters.count(d);
+    if (d.reason == DropReason::signature && d.rule != kNoRule) {
+      count_slot(counters.signature_hits, d.rule);
+    }
     sink.decide(cookie, d);
   }
 
@@ -296,23 +296,19 @@ struct Pipeline::Stages {
     emit_all(cookies, Decision::drop(DropReason::fragment), sink);
   }
 
-  const FilterConfig config;
-  TrafficClassifier classifier;
-  PrefixTable acl;
+  const FilterPolicy* policy;
+  const size_t worker;
   BanTable bans;
   FragmentTable fragments;
   TokenBucketTable buckets;
-  SipValidator validator;
-  const SignatureSet* signatures;
-  SignatureScratch scratch;
   PinholeTable pinholes;
   WorkerCounters counters;
   Prepared datagram;  // a reassembled datagram being judged
   std::array<Prepared, kMaxBurst> burst;
 };
 
-Pipeline::Pipeline(const FilterConfig& config, const SignatureSet& signatures)
-    : stages_(std::make_unique<Stages>(config, signatures)) {}
+Pipeline::Pipeline(const FilterPolicy& policy, size_t worker, size_t counter_slots)
+    : stages_(std::make_unique<Stages>(policy, worker, counter_slots)) {}
 
 Pipeline::~Pipeline() = default;
 
@@ -360,8 +356,12 @@ const WorkerCounters& Pipeline::counters() const {
   return stages_->counters;
 }
 
-const SignatureSet& Pipeline::signatures() const {
-  return *stages_->signatures;
+void Pipeline::adopt(const FilterPolicy& policy) {
+  stages_->policy = &policy;
+}
+
+const FilterPolicy& Pipeline::policy() const {
+  return *stages_->policy;
 }
 
 }  // namespace sipwall

@@ -8,11 +8,10 @@
 #include "common/verdict.h"
 #include "pipeline/decision_sink.h"
 #include "pipeline/filter_config.h"
+#include "pipeline/filter_policy.h"
 #include "pipeline/worker_counters.h"
 
 namespace sipwall {
-
-class SignatureSet;
 
 // One frame to judge: its bytes, the caller's cookie for it and its time on the one clock.
 struct PacketRef {
@@ -33,7 +32,10 @@ inline constexpr size_t kMaxBurst = 64;
 //     other:    pass (transit)
 class Pipeline {
  public:
-  Pipeline(const FilterConfig& config, const SignatureSet& signatures);
+  // Tables are sized from `policy` (a later policy cannot resize them); this pipeline is worker
+  // `worker` of the policy. Signature hit counters have `counter_slots` entries (0: as many as
+  // the policy has rules).
+  Pipeline(const FilterPolicy& policy, size_t worker, size_t counter_slots = 0);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -55,8 +57,13 @@ class Pipeline {
   bool ban(const IpPrefix& prefix, Nanos until);
   bool open_pinhole(const IpAddress& address, uint16_t port, Nanos until);
 
+  // Switches to another policy between bursts: a pointer switch, nothing allocated. Token
+  // bucket, ban, pinhole and fragment state carries over, so a source keeps its tokens when its
+  // limit survives the reload.
+  void adopt(const FilterPolicy& policy);
+  const FilterPolicy& policy() const;
+
   const WorkerCounters& counters() const;
-  const SignatureSet& signatures() const;
 
  private:
   struct Stages;

@@ -35,9 +35,6 @@ struct WorkerCounters {
     ++verdicts[static_cast<size_t>(d.verdict)];
     if (d.verdict == Verdict::drop) {
       ++drops[static_cast<size_t>(d.reason)];
-      if (d.reason == DropReason::signature && d.rule < signature_hits.size()) {
-        ++signature_hits[d.rule];
-      }
     }
   }
 

@@ -33,6 +33,7 @@ MetricsSnapshot sample() {
   s.filter.count(Decision::punt());
   s.filter.count(Decision::drop(DropReason::flood));
   s.filter.count(Decision::drop(DropReason::signature, 1));
+  s.filter.signature_hits[1] = 1;  // the pipeline counts hits by counter slot
   s.filter.sip_errors[static_cast<size_t>(SipError::bad_cseq)] = 4;
   s.io.rx_outside = 3;
   s.rule_ids = {"sipwall:a", "sipwall:b"};

@@ -55,13 +55,17 @@ class PipelineTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto compiled = SignatureSet::compile(default_signature_rules());
     ASSERT_TRUE(compiled) << compiled.error;
-    signatures_ = compiled.set.release();
+    signatures_ = std::move(compiled.set);
   }
-  static void TearDownTestSuite() { delete signatures_; }
+  static void TearDownTestSuite() { signatures_.reset(); }
 
   void make(FilterConfig config = {}) {
     config.limits.table_capacity = 4096;
-    pipeline_ = std::make_unique<Pipeline>(config, *signatures_);
+    pipeline_.reset();
+    auto built = FilterPolicy::build(config, signatures_, 1);
+    ASSERT_TRUE(built.policy) << built.error;
+    policy_ = std::move(built.policy);
+    pipeline_ = std::make_unique<Pipeline>(*policy_, 0);
   }
   void SetUp() override { make(); }
 
@@ -82,7 +86,8 @@ class PipelineTest : public ::testing::Test {
     return b.udp(5060, 5060, test::sip_request(s));
   }
 
-  static inline const SignatureSet* signatures_ = nullptr;
+  static inline std::shared_ptr<const SignatureSet> signatures_;
+  std::unique_ptr<const FilterPolicy> policy_;
   std::unique_ptr<Pipeline> pipeline_;
   Recorder sink_;
   uint64_t next_cookie_ = 1;

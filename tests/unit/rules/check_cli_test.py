@@ -65,7 +65,9 @@ def main():
            stderr_has=['nope.rules: error: cannot read rule file: No such file or directory'])
     expect('no file', ['check'], 2, stderr_has=['usage: sipwall-rules check'])
     expect('no command', [], 2, stderr_has=['usage:'])
-    expect('unknown command', ['explain', 'x'], 2, stderr_has=["unknown command 'explain'"])
+    expect('unknown command', ['compile', 'x'], 2, stderr_has=["unknown command 'compile'"])
+    expect('explain without a capture', ['explain', 'x'], 2,
+           stderr_has=['usage: sipwall-rules explain FILE --pcap CAPTURE'])
     expect('unknown option', ['check', '--fast', 'x'], 2, stderr_has=['unknown option --fast'])
     expect('bad option value', ['check', '--max-compile-ms', 'soon', 'x'], 2,
            stderr_has=['--max-compile-ms needs a whole number'])

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace sipwall {
+
+// The dataplane's control socket: a Unix stream socket speaking a line protocol.
+//
+// Protocol: the client sends one command per line ("\n", a "\r" before it is dropped; empty
+// lines are ignored). For every command the server sends one reply: the handler's text as lines,
+// then a line holding a single ".". A reply line that starts with "." is sent with one more "."
+// in front (as in SMTP), so a reply can never end early; control_request() removes it again.
+// Commands on one connection are answered in order; a client may send several before reading.
+// Errors the socket itself reports are replies starting with "error: ":
+//   error: line too long      a line over kMaxLine bytes; the connection is closed afterwards
+//   error: too many clients   kMaxClients are connected already; closed afterwards
+//   error: <what>             the handler threw (std::exception::what()); serving goes on
+//
+// Single-threaded and non-blocking: the owner polls fd() (one fd covering the listening socket
+// and every client: an epoll instance, level-triggered) for POLLIN and calls service(), which
+// accepts, reads, runs the handler for every complete line and writes without ever blocking.
+// The handler runs on the caller's thread inside service(); it should be quick. Linux only.
+class ControlSocket {
+ public:
+  using Handler = std::function<std::string(std::string_view command)>;
+
+  static constexpr size_t kMaxLine = 4096;        // bytes in one command line, without the "\n"
+  static constexpr size_t kMaxClients = 16;       // connected at once
+  static constexpr size_t kMaxPending = 1 << 20;  // unsent reply bytes before a client is paused
+
+  ControlSocket() = default;
+  ~ControlSocket();  // closes every client and removes the socket file if it is still ours
+  ControlSocket(const ControlSocket&) = delete;
+  ControlSocket& operator=(const ControlSocket&) = delete;
+
+  // Listens on `path` (mode 0660; the directory must exist). A socket file left by a dead
+  // process is removed; refuses (returns an error text) when a live process accepts connections
+  // on `path`, when `path` exists and is not a socket, or on any system error. Returns "" on
+  // success. Call once.
+  std::string open(const std::string& path, Handler handler);
+
+  // For poll() with POLLIN; -1 before a successful open().
+  int fd() const { return epoll_fd_; }
+
+  // Accepts new clients and serves complete lines from every client; never blocks. Call it when
+  // fd() is readable (calling it at other times is harmless).
+  void service();
+
+  size_t client_count() const { return clients_.size(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Client {
+    int fd = -1;
+    std::string in;         // received bytes not yet a complete line
+    std::string out;        // reply bytes not yet sent
+    size_t out_off = 0;     // sent prefix of `out`
+    bool closing = false;   // close once `out` is sent (no more reading)
+    uint32_t interest = 0;  // events registered with epoll
+  };
+
+  void accept_clients();
+  // Each returns false when the client was closed and erased.
+  bool on_readable(uint64_t id, Client& c);
+  bool process_lines(uint64_t id, Client& c);
+  bool flush(uint64_t id, Client& c);
+  bool update_interest(uint64_t id, Client& c);
+  void reply(Client& c, std::string_view text);
+  void close_client(uint64_t id);
+
+  std::string path_;
+  Handler handler_;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  dev_t dev_ = 0;  // the socket file this instance created, to unlink only that one
+  ino_t ino_ = 0;
+  uint64_t next_id_ = 1;  // 0 is the listening socket
+  std::unordered_map<uint64_t, Client> clients_;
+};
+
+// Sends `command` (one line, no "\n" inside) to the control socket at `path` and returns the
+// reply, each line ending in "\n", without the final "." line and with dot-stuffing undone.
+// Waits at most `timeout_ms` for connecting, sending and the whole reply. Throws
+// std::runtime_error when the socket cannot be reached, the connection closes before the reply
+// is complete, or the time is up; std::invalid_argument when `command` holds a newline.
+std::string control_request(const std::string& path, std::string_view command, int timeout_ms);
+
+}  // namespace sipwall

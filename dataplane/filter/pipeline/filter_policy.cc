@@ -1,0 +1,49 @@
+#include "pipeline/filter_policy.h"
+
+namespace sipwall {
+
+FilterPolicy::FilterPolicy(FilterConfig config, std::shared_ptr<const SignatureSet> signatures,
+                           PrefixTable acl)
+    : config_(std::move(config)),
+      classifier_(config_.ports),
+      acl_(std::move(acl)),
+      signatures_(std::move(signatures)) {}
+
+FilterPolicy::Build FilterPolicy::build(FilterConfig config,
+                                        std::shared_ptr<const SignatureSet> signatures,
+                                        size_t workers, SignatureSlots* slots,
+                                        std::string version) {
+  Build out;
+  auto acl = PrefixTable::build(config.acl);
+  if (!acl.ok()) {
+    out.error = "ACL: " + acl.error();
+    return out;
+  }
+  std::unique_ptr<FilterPolicy> p(
+      new FilterPolicy(std::move(config), std::move(signatures), std::move(acl.value())));
+  p->version_ = std::move(version);
+  const SignatureSet& set = *p->signatures_;
+  for (size_t i = 0; i < set.size(); ++i) {
+    const uint32_t slot =
+        slots ? slots->slot_of(set.rule(static_cast<RuleIndex>(i)).id) : static_cast<uint32_t>(i);
+    if (slots && slot >= slots->capacity()) {
+      out.error = "more than " + std::to_string(slots->capacity()) +
+                  " distinct signature ids since start; restart to count more";
+      return out;
+    }
+    p->counter_slots_.push_back(slot);
+  }
+  for (size_t w = 0; w < workers; ++w) {
+    auto state = std::unique_ptr<WorkerState>(
+        new WorkerState{SignatureScratch{}, SipValidator{p->config_.sip}});
+    if (auto err = state->scratch.reserve(set); !err.empty()) {
+      out.error = "signature scratch: " + err;
+      return out;
+    }
+    p->workers_.push_back(std::move(state));
+  }
+  out.policy = std::move(p);
+  return out;
+}
+
+}  // namespace sipwall

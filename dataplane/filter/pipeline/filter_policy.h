@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "acl/prefix_table.h"
+#include "classify/traffic_classifier.h"
+#include "pipeline/filter_config.h"
+#include "pipeline/signature_slots.h"
+#include "sig/signature_scratch.h"
+#include "sig/signature_set.h"
+#include "sip/sip_validator.h"
+
+namespace sipwall {
+
+// Everything a rule reload replaces, built off the worker cores and then only read by them:
+// the configuration, the port classifier, the ACL, the signature set. It also holds, for each
+// worker, the mutable pieces that must fit it (a Hyperscan scratch for its databases, a SIP
+// validator with its limits), so adopting a new policy between bursts is a pointer switch —
+// no allocation or system call on a worker core.
+//
+// What a reload cannot change (table capacities, the hash seed, fragment settings) is taken
+// from the policy a Pipeline is constructed with and kept.
+class FilterPolicy {
+ public:
+  struct WorkerState {
+    SignatureScratch scratch;
+    SipValidator validator;
+  };
+
+  struct Build {
+    std::unique_ptr<const FilterPolicy> policy;
+    std::string error;
+  };
+  // `slots` gives every signature rule its stable counter slot; nullptr numbers them in order.
+  static Build build(FilterConfig config, std::shared_ptr<const SignatureSet> signatures,
+                     size_t workers, SignatureSlots* slots = nullptr, std::string version = {});
+
+  const FilterConfig& config() const { return config_; }
+  const TrafficClassifier& classifier() const { return classifier_; }
+  const PrefixTable& acl() const { return acl_; }
+  const SignatureSet& signatures() const { return *signatures_; }
+  // Counter slot of signature rule `i` of this policy.
+  uint32_t counter_slot(RuleIndex i) const { return counter_slots_[i]; }
+  size_t workers() const { return workers_.size(); }
+  // Each worker uses only its own; the policy is otherwise immutable.
+  WorkerState& worker(size_t i) const { return *workers_[i]; }
+  const std::string& version() const { return version_; }
+
+ private:
+  FilterPolicy(FilterConfig config, std::shared_ptr<const SignatureSet> signatures,
+               PrefixTable acl);
+
+  FilterConfig config_;
+  TrafficClassifier classifier_;
+  PrefixTable acl_;
+  std::shared_ptr<const SignatureSet> signatures_;
+  std::vector<uint32_t> counter_slots_;
+  std::vector<std::unique_ptr<WorkerState>> workers_;
+  std::string version_;
+};
+
+}  // namespace sipwall
