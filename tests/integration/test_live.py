@@ -46,6 +46,7 @@ import make_captures  # noqa: E402
 from test_offline import read_pcap  # noqa: E402
 
 BINARY: Path | None = None
+CTL: Path | None = None  # sipwallctl
 JUDGE_TIMEOUT_S = 60
 EXIT_TIMEOUT_S = 30
 COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
@@ -295,6 +296,15 @@ class LiveMode(unittest.TestCase):
                 os.rename(tmp, rules)
                 text = wait_reloads(3)
                 status = control(sock, "status")
+                if CTL is not None:  # the operator's tool: exit 0 on success, 1 on a refusal
+                    ok = subprocess.run([str(CTL), "--socket", str(sock), "status"],
+                                        capture_output=True, text=True, timeout=30)
+                    self.assertEqual(ok.returncode, 0, ok.stderr)
+                    self.assertIn("reloads refused 1", ok.stdout)
+                    bad = subprocess.run([str(CTL), "--socket", str(sock), "reload"],
+                                         capture_output=True, text=True, timeout=60)
+                    self.assertEqual(bad.returncode, 1, bad.stdout)
+                    self.assertTrue(bad.stdout.startswith("refused"), bad.stdout)
                 proc.send_signal(signal.SIGTERM)
                 rc = proc.wait(timeout=EXIT_TIMEOUT_S)
             finally:
@@ -319,11 +329,13 @@ class LiveMode(unittest.TestCase):
 
 
 def main() -> None:
-    global BINARY
+    global BINARY, CTL
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", type=Path, required=True)
+    ap.add_argument("--ctl", type=Path, help="sipwallctl, to drive the control socket")
     args, rest = ap.parse_known_args()
     BINARY = args.binary.resolve()
+    CTL = args.ctl.resolve() if args.ctl else None
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
 
 
