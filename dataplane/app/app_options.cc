@@ -148,6 +148,12 @@ void FilterOverrides::apply(FilterConfig& config) const {
   if (source_table_size) config.limits.table_capacity = *source_table_size;
   if (v4_prefix) config.limits.v4_prefix = *v4_prefix;
   if (v6_prefix) config.limits.v6_prefix = *v6_prefix;
+  if (config.limit_spec) {  // a rule file's limits aggregate per limit: override them all
+    for (auto& slot : config.limit_spec->slots) {
+      if (v4_prefix) slot.v4_prefix = *v4_prefix;
+      if (v6_prefix) slot.v6_prefix = *v6_prefix;
+    }
+  }
   config.acl.insert(config.acl.end(), acl.begin(), acl.end());
   if (enforce_pinholes) config.enforce_pinholes = true;
 }

@@ -83,7 +83,8 @@ int run_offline(const AppOptions& options, const std::string& program) {
     return fail("cannot create output directory '" + options.offline.out_dir +
                 "': " + ec.message());
 
-  const RuleLoad loaded = load_rules(options.rules_file, options.overrides);
+  StableSlots limit_slots(kMaxLimitSlots);  // limit ids keep their buckets across reloads
+  const RuleLoad loaded = load_rules(options.rules_file, options.overrides, limit_slots);
   if (!loaded.error.empty()) return fail("rules refused:\n" + loaded.error);
   if (!loaded.warning.empty())
     std::fprintf(stderr, "sipwall-dataplane: %s\n", loaded.warning.c_str());
@@ -173,7 +174,7 @@ int run_offline(const AppOptions& options, const std::string& program) {
         for (; next_reload < schedule.size() && schedule[next_reload].before_packet == seq + 1;
              ++next_reload) {
           const ScheduledReload& r = schedule[next_reload];
-          RuleLoad next = load_rules(r.file, options.overrides);
+          RuleLoad next = load_rules(r.file, options.overrides, limit_slots);
           std::string error = next.error;
           std::unique_ptr<const FilterPolicy> policy;
           if (error.empty()) {

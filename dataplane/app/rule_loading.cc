@@ -23,43 +23,42 @@ std::string find_default_rules() {
   return {};
 }
 
-std::string unenforceable_limits(const rules::CompiledRules& compiled) {
-  const auto& plan = compiled.limit_plan;
-  if (!plan.overrides.empty()) {
-    return plan.overrides.front().where.to_string() + ": error: override '" +
-           plan.overrides.front().id +
-           "': per-prefix overrides are checked but not yet enforced by this dataplane; "
-           "the set is refused rather than run without them";
+// The rule file's limits with stable slot numbers, or an error (too many distinct ids).
+std::string limit_spec_of(const rules::LimitPlan& plan, StableSlots& slots, LimitSpec& spec,
+                          std::vector<std::string>& names) {
+  std::vector<uint8_t> stable(plan.slots.size());
+  for (size_t i = 0; i < plan.slots.size(); ++i) {
+    const auto& s = plan.slots[i];
+    const uint32_t id = slots.slot_of(s.id);
+    if (id >= kMaxLimitSlots) {
+      return "more than " + std::to_string(kMaxLimitSlots) +
+             " distinct limit ids since start; restart to use more";
+    }
+    stable[i] = static_cast<uint8_t>(id);
+    names[id] = s.id;
+    spec.slots.push_back({stable[i], s.params, s.v4_prefix, s.v6_prefix});
   }
-  if (!compiled.limits_fit_classes) {
-    const auto where = plan.slots.empty() ? std::string(compiled.files.front())
-                                          : plan.slots.front().where.to_string();
-    return where +
-           ": error: these limits (method lists beyond INVITE, REGISTER and OPTIONS alone, or "
-           "per-limit source aggregation) are checked but not yet enforced by this dataplane; "
-           "the set is refused rather than run with other limits";
-  }
+  const auto map = [&](std::span<const rules::LimitSlotId> in) {
+    std::vector<uint8_t> out;
+    for (const auto i : in) out.push_back(stable[i]);
+    return out;
+  };
+  spec.sip_all = map(plan.sip_all);
+  spec.other_methods = map(plan.other_methods);
+  spec.rtp_flow = map(plan.rtp_flow);
+  for (const auto& m : plan.methods) spec.methods.push_back({m.method, map(m.slots)});
+  for (const auto& o : plan.overrides)
+    spec.overrides.push_back({o.prefix, stable[o.slot], o.params});
   return {};
 }
 
 // The shipped defaults' ids, for the built-in fallback (same as default.rules).
-std::array<std::string, kLimitClassCount> builtin_limit_ids() {
-  return {"sipwall:limit.sip",     "sipwall:limit.invite", "sipwall:limit.register",
-          "sipwall:limit.options", "sipwall:limit.other",  "sipwall:limit.rtp"};
-}
-
-std::array<std::string, kLimitClassCount> limit_ids_of(const rules::LimitPlan& plan) {
-  std::array<std::string, kLimitClassCount> ids;
-  const auto first = [&](std::span<const rules::LimitSlotId> slots) {
-    return slots.empty() ? std::string() : plan.slots[slots.front()].id;
-  };
-  ids[static_cast<size_t>(LimitClass::sip_all)] = first(plan.sip_all);
-  ids[static_cast<size_t>(LimitClass::invite)] = first(plan.request_slots("INVITE"));
-  ids[static_cast<size_t>(LimitClass::register_)] = first(plan.request_slots("REGISTER"));
-  ids[static_cast<size_t>(LimitClass::options)] = first(plan.request_slots("OPTIONS"));
-  ids[static_cast<size_t>(LimitClass::other_method)] = first(plan.other_methods);
-  ids[static_cast<size_t>(LimitClass::rtp_flow)] = first(plan.rtp_flow);
-  return ids;
+std::vector<std::string> builtin_limit_ids() {
+  std::vector<std::string> names(kMaxLimitSlots);
+  const char* ids[] = {"sipwall:limit.sip",     "sipwall:limit.invite", "sipwall:limit.register",
+                       "sipwall:limit.options", "sipwall:limit.other",  "sipwall:limit.rtp"};
+  for (size_t i = 0; i < kLimitClassCount; ++i) names[i] = ids[i];
+  return names;
 }
 
 }  // namespace
@@ -78,7 +77,8 @@ std::string decided_by(const LoadedRules& rules, const Decision& d) {
   }
 }
 
-RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides) {
+RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides,
+                    StableSlots& limit_slots) {
   RuleLoad out;
   std::string path = file;
   if (path.empty()) path = find_default_rules();
@@ -100,13 +100,15 @@ RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides) {
       out.error = result.diagnostics.to_string();
       return out;
     }
-    if (auto why = unenforceable_limits(*result.rules); !why.empty()) {
-      out.error = why;
+    LimitSpec spec;
+    if (auto e = limit_spec_of(result.rules->limit_plan, limit_slots, spec, out.rules.limit_ids);
+        !e.empty()) {
+      out.error = path + ": error: " + e;
       return out;
     }
-    out.rules.limit_ids = limit_ids_of(result.rules->limit_plan);
     out.rules.acl_ids = result.rules->acl_ids;
     out.rules.filter = std::move(result.rules->filter);
+    out.rules.filter.limit_spec = std::move(spec);
     out.rules.signatures = std::move(result.rules->signatures);
     out.rules.source = path;
     out.rules.version = std::move(result.rules->version);

@@ -21,7 +21,7 @@ std::unique_ptr<RuleReloader> RuleReloader::create(std::string file, FilterOverr
     error = "cannot set up QSBR for rule reloads";
     return nullptr;
   }
-  RuleLoad load = load_rules(r->file_, r->overrides_);
+  RuleLoad load = load_rules(r->file_, r->overrides_, r->limit_slots_);
   if (!load.error.empty()) {
     error = load.error;
     return nullptr;
@@ -51,7 +51,7 @@ PolicyFeed RuleReloader::feed(unsigned worker) const {
 }
 
 std::string RuleReloader::reload() {
-  RuleLoad load = load_rules(file_, overrides_);
+  RuleLoad load = load_rules(file_, overrides_, limit_slots_);
   std::string error = load.error;
   std::unique_ptr<const FilterPolicy> next;
   if (error.empty()) {

@@ -47,7 +47,7 @@ class RuleReloader {
   std::string reload();
 
   Status status() const;
-  const SignatureSlots& slots() const { return slots_; }
+  const StableSlots& slots() const { return slots_; }
   std::vector<std::string> watched_files() const;
 
  private:
@@ -57,7 +57,8 @@ class RuleReloader {
   FilterOverrides overrides_;
   unsigned workers_ = 0;
   uint64_t hash_seed_ = 0;
-  SignatureSlots slots_;
+  StableSlots slots_;
+  StableSlots limit_slots_{kMaxLimitSlots};
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::atomic<const FilterPolicy*> current_{nullptr};
   std::unique_ptr<const FilterPolicy> owned_;  // what current_ points to

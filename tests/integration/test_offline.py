@@ -648,15 +648,16 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
 
     def test_scheduled_reloads_switch_whole_packets_and_keep_bucket_state(self) -> None:
         """--reload-at: A (site rules) for packets 1-2, B from packet 3 (no x-attack
-        signature, no deny, INVITE burst 100 at 1/s), an invalid set before packet 6 that
-        is refused (B keeps running), A again from packet 11. Every packet is judged by
-        exactly the set in force, and the INVITE bucket keeps its tokens across reloads:
-        2 were taken under A, so B has 3 left, not a fresh 100."""
+        signature, no deny, the same INVITE limit id with burst 100 at 1/s), an invalid set
+        before packet 6 that is refused (B keeps running), A again from packet 11. Every
+        packet is judged by exactly the set in force, and the INVITE bucket keeps its tokens
+        across the reload because the limit's id is unchanged: 2 were taken under A, so B has
+        3 left, not a fresh 100."""
         capture, _ = self.capture()
         a = self.site_rules()
         b = self.write_rules("b.rules", a.read_text()
                              .replace("limit site:invite class=invite   rate=1  burst=5",
-                                      "limit b:invite class=invite rate=1 burst=100")
+                                      "limit site:invite class=invite rate=1 burst=100")
                              .replace("deny site:bad-net 203.0.113.0/24\n", "")
                              .replace("signature site:x-attack", "# signature site:x-attack"))
         broken = self.write_rules("broken.rules", "profile sideways\n")
@@ -664,7 +665,7 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
                                "--reload-at", f"3:{b}", "--reload-at", f"6:{broken}",
                                "--reload-at", f"11:{a}")
         got = [(v["verdict"], v["reason"], v["rule"]) for v in run.verdicts]
-        want = [("punt", "", "")] * 5 + [("drop", "flood", "b:invite")] * 5 + [
+        want = [("punt", "", "")] * 5 + [("drop", "flood", "site:invite")] * 5 + [
             ("drop", "signature", "site:x-attack"),
             ("drop", "signature", "sipwall:scanner.friendly-scanner"),
             ("drop", "acl", "site:bad-net")]
@@ -675,15 +676,46 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
                          [(3, True), (6, False), (11, True)])
         self.assertIn(f"{broken}:1:", log[1]["error"])
 
+    def test_a_renamed_limit_starts_with_fresh_buckets(self) -> None:
+        """The other side of the identity rule: a limit under a new id is a new limit."""
+        capture, _ = self.capture()
+        a = self.site_rules()
+        renamed = self.write_rules("renamed.rules", a.read_text().replace(
+            "limit site:invite class=invite   rate=1  burst=5",
+            "limit new:invite class=invite rate=1 burst=5"))
+        run = self.run_checked(capture, "renamed", "--rules", str(a),
+                               "--reload-at", f"3:{renamed}")
+        got = [(v["verdict"], v["rule"]) for v in run.verdicts[:10]]
+        # 2 under A, then a fresh burst of 5 under the new id, then floods named by it.
+        self.assertEqual(got, [("punt", "")] * 7 + [("drop", "new:invite")] * 3)
+
     def test_errors_are_refused_with_their_location(self) -> None:
         bad = self.write_rules("bad.rules", "profile strict\nsignature s1 action=drop "
                                             "scope=header:From pattern=/(unclosed/\n")
         self.assert_refused(bad, f"{bad}:2:", "s1")
 
-    def test_limits_not_yet_enforced_are_refused(self) -> None:
-        override = self.write_rules("override.rules", "limit l1 class=sip rate=5 burst=5\n"
-                                    "override o1 prefix=198.51.100.0/24 limit=l1 rate=50\n")
-        self.assert_refused(override, f"{override}:2:", "not yet enforced")
+    def test_method_lists_and_trunk_overrides_are_enforced(self) -> None:
+        """A limit over a method list (INVITE and BYE share a bucket) and a per-prefix
+        override that gives a trunk a larger burst, as written in a rule file."""
+        rules = self.write_rules("trunk.rules", "limit l:sip class=sip rate=1000 burst=1000\n"
+                                 "limit l:calls methods=INVITE,BYE rate=1 burst=3\n"
+                                 "limit l:other class=other rate=1 burst=100\n"
+                                 "override o:trunk prefix=198.18.0.0/24 limit=l:calls burst=6\n")
+        cap = mk.Capture("trunk", "method lists and overrides")
+        want = []
+        trunk = mk.v4_source(1)  # inside 198.18.0.0/24
+        for i in range(8):
+            msg = mk.sip_request("INVITE", trunk, 40000, seq=i + 1)
+            cap.add(i * 100, mk.sip_udp(trunk, 40000, msg), mk.PUNT, "trunk")
+            want.append(("punt", "", "") if i < 6 else ("drop", "flood", "l:calls"))
+        peer = "192.0.2.50"
+        for i, method in enumerate(["INVITE", "BYE", "INVITE", "BYE"]):
+            msg = mk.sip_request(method, peer, 40001, seq=i + 1)
+            cap.add(1000 + i * 100, mk.sip_udp(peer, 40001, msg), mk.PUNT, "peer")
+            want.append(("punt", "", "") if i < 3 else ("drop", "flood", "l:calls"))
+        cap.write(self.tmp)
+        run = self.run_checked(self.tmp / "trunk.pcap", "trunk", "--rules", str(rules))
+        self.assertEqual([(v["verdict"], v["reason"], v["rule"]) for v in run.verdicts], want)
 
 
 class ErrorPaths(OfflineCase):

@@ -2,10 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "acl/prefix_table.h"
 #include "classify/traffic_classifier.h"
+#include "limit/limit_policy.h"
 #include "limit/token_bucket_table.h"
 #include "packet/fragment_table.h"
 #include "sip/sip_validator.h"
@@ -16,7 +18,8 @@ namespace sipwall {
 struct FilterConfig {
   PortConfig ports;
   SipValidatorConfig sip;
-  RateLimitConfig limits;
+  RateLimitConfig limits;               // table size; the six classes unless limit_spec is given
+  std::optional<LimitSpec> limit_spec;  // a rule file's limits, overrides and method lists
   FragmentConfig fragments;
   std::vector<AclEntry> acl;
   AclAction acl_default = AclAction::allow;

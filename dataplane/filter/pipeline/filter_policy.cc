@@ -11,8 +11,7 @@ FilterPolicy::FilterPolicy(FilterConfig config, std::shared_ptr<const SignatureS
 
 FilterPolicy::Build FilterPolicy::build(FilterConfig config,
                                         std::shared_ptr<const SignatureSet> signatures,
-                                        size_t workers, SignatureSlots* slots,
-                                        std::string version) {
+                                        size_t workers, StableSlots* slots, std::string version) {
   Build out;
   auto acl = PrefixTable::build(config.acl);
   if (!acl.ok()) {
@@ -22,6 +21,12 @@ FilterPolicy::Build FilterPolicy::build(FilterConfig config,
   std::unique_ptr<FilterPolicy> p(
       new FilterPolicy(std::move(config), std::move(signatures), std::move(acl.value())));
   p->version_ = std::move(version);
+  const LimitSpec spec =
+      p->config_.limit_spec ? *p->config_.limit_spec : LimitSpec::from_classes(p->config_.limits);
+  if (auto err = LimitPolicy::build(spec, p->limits_); !err.empty()) {
+    out.error = "limits: " + err;
+    return out;
+  }
   const SignatureSet& set = *p->signatures_;
   for (size_t i = 0; i < set.size(); ++i) {
     const uint32_t slot =

@@ -37,11 +37,12 @@ class FilterPolicy {
   };
   // `slots` gives every signature rule its stable counter slot; nullptr numbers them in order.
   static Build build(FilterConfig config, std::shared_ptr<const SignatureSet> signatures,
-                     size_t workers, SignatureSlots* slots = nullptr, std::string version = {});
+                     size_t workers, StableSlots* slots = nullptr, std::string version = {});
 
   const FilterConfig& config() const { return config_; }
   const TrafficClassifier& classifier() const { return classifier_; }
   const PrefixTable& acl() const { return acl_; }
+  const LimitPolicy& limits() const { return limits_; }
   const SignatureSet& signatures() const { return *signatures_; }
   // Counter slot of signature rule `i` of this policy.
   uint32_t counter_slot(RuleIndex i) const { return counter_slots_[i]; }
@@ -57,6 +58,7 @@ class FilterPolicy {
   FilterConfig config_;
   TrafficClassifier classifier_;
   PrefixTable acl_;
+  LimitPolicy limits_;
   std::shared_ptr<const SignatureSet> signatures_;
   std::vector<uint32_t> counter_slots_;
   std::vector<std::unique_ptr<WorkerState>> workers_;

@@ -31,33 +31,20 @@ std::string_view as_text(std::span<const uint8_t> bytes) {
 // before validation so that a flood costs as little as possible. Responses start with "SIP/".
 struct StartLine {
   bool is_request = false;
-  SipMethod method = SipMethod::other;
+  std::string_view method;  // requests only
 };
 
 StartLine peek_start_line(std::string_view msg) {
   const auto sp = msg.find(' ');
   const auto token = msg.substr(0, sp == std::string_view::npos ? 0 : sp);
   if (token.starts_with("SIP/") || token.empty()) return {};
-  return {true, sip_method_from_token(token)};
+  return {true, token};
 }
 
 // RFC 5626 keepalive: a UDP datagram of CRLF (ping) or of a lone CRLF (pong). It belongs to the
 // SIP flow, so it is rate-limited with it and punted, but it is not a message to validate.
 bool is_keepalive(std::string_view payload) {
   return payload == "\r\n\r\n" || payload == "\r\n";
-}
-
-LimitClass method_class(SipMethod m) {
-  switch (m) {
-    case SipMethod::invite:
-      return LimitClass::invite;
-    case SipMethod::register_:
-      return LimitClass::register_;
-    case SipMethod::options:
-      return LimitClass::options;
-    default:
-      return LimitClass::other_method;
-  }
 }
 
 // What a parsed packet is on its way to, decided before any state is touched.
@@ -70,7 +57,7 @@ struct Prepared {
   Route route = Route::decided;
   StartLine start;
   uint8_t key_count = 0;
-  std::array<BucketKey, 2> keys;
+  std::array<BucketKey, kMaxKeysPerPacket> keys;
 };
 
 }  // namespace
@@ -148,9 +135,13 @@ struct Pipeline::Stages {
          cls != TrafficClass::sip_tls && looks_like_sip(p.l4_payload))) {
       out.route = Route::sip_udp;
       out.start = peek_start_line(as_text(p.l4_payload));
-      out.keys[out.key_count++] = make_key(p.src, 0, LimitClass::sip_all, cfg.limits);
+      const LimitPolicy& limits = policy->limits();
+      for (const uint8_t slot : limits.sip_all())
+        out.keys[out.key_count++] = limits.key(slot, p.src, 0);
       if (out.start.is_request) {
-        out.keys[out.key_count++] = make_key(p.src, 0, method_class(out.start.method), cfg.limits);
+        for (const uint8_t slot : limits.request_slots(out.start.method)) {
+          out.keys[out.key_count++] = limits.key(slot, p.src, 0);
+        }
       }
       return;
     }
@@ -162,7 +153,9 @@ struct Pipeline::Stages {
       case TrafficClass::rtp:
       case TrafficClass::rtcp:
         out.route = Route::media;
-        out.keys[out.key_count++] = make_key(p.src, p.dst_port, LimitClass::rtp_flow, cfg.limits);
+        for (const uint8_t slot : policy->limits().rtp_flow()) {
+          out.keys[out.key_count++] = policy->limits().key(slot, p.src, p.dst_port);
+        }
         return;
       default:
         out.route = Route::transit;
@@ -177,10 +170,12 @@ struct Pipeline::Stages {
   // Takes one token from every bucket the packet counts against, stopping at the first empty
   // one; returns the flood drop naming that limit, or nothing when the packet conforms.
   std::optional<Decision> take_tokens(const Prepared& prepared, Nanos now) {
+    const IpAddress& src = prepared.packet.src;
     for (uint8_t i = 0; i < prepared.key_count; ++i) {
       const BucketKey& key = prepared.keys[i];
-      if (!buckets.consume(key, config().limits.params(key.cls), now)) {
-        return Decision::drop(DropReason::flood, static_cast<RuleIndex>(key.cls));
+      const auto slot = static_cast<uint8_t>(key.cls);
+      if (!buckets.consume(key, policy->limits().params(slot, src), now)) {
+        return Decision::drop(DropReason::flood, slot);
       }
     }
     return std::nullopt;

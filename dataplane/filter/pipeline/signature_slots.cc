@@ -2,7 +2,7 @@
 
 namespace sipwall {
 
-uint32_t SignatureSlots::slot_of(std::string_view id) {
+uint32_t StableSlots::slot_of(std::string_view id) {
   std::lock_guard lock(mutex_);
   const auto [it, inserted] =
       slots_.try_emplace(std::string(id), static_cast<uint32_t>(ids_.size()));
@@ -15,12 +15,12 @@ uint32_t SignatureSlots::slot_of(std::string_view id) {
   return it->second;
 }
 
-std::string SignatureSlots::id(uint32_t slot) const {
+std::string StableSlots::id(uint32_t slot) const {
   std::lock_guard lock(mutex_);
   return slot < ids_.size() ? ids_[slot] : std::string();
 }
 
-size_t SignatureSlots::size() const {
+size_t StableSlots::size() const {
   std::lock_guard lock(mutex_);
   return ids_.size();
 }

@@ -9,12 +9,13 @@
 
 namespace sipwall {
 
-// Stable counter slots for signature rule ids, so a rule's hit counter keeps counting across
-// reloads that reorder, add or remove rules (Prometheus counters must never go backwards).
-// Used off the fast path: by whoever builds policies, and by whoever reads counters.
-class SignatureSlots {
+// Stable numbers for rule ids across reloads: a signature's hit counter keeps counting when
+// rules are reordered, added or removed (Prometheus counters must never go backwards), and a
+// limit keeps its token buckets while its id stays. Used off the fast path: by whoever builds
+// policies, and by whoever reads counters.
+class StableSlots {
  public:
-  explicit SignatureSlots(size_t capacity = 16384) : capacity_(capacity) {}
+  explicit StableSlots(size_t capacity = 16384) : capacity_(capacity) {}
 
   // The slot of `id`, assigning the next free one to a new id; capacity() when full.
   uint32_t slot_of(std::string_view id);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "frame_builder.h"
+#include "limit/limit_policy.h"
 #include "sig/default_signatures.h"
 #include "sig/signature_set.h"
 #include "sip_samples.h"
@@ -164,6 +165,34 @@ TEST_F(PipelineTest, RotatingAddressesInsideOneSlash64ShareABucket) {
   }
   EXPECT_EQ(punted, 40);
   EXPECT_EQ(judge(sip_frame({}, "2001:db8:a:c::1"), 100'000), Decision::punt());
+}
+
+TEST_F(PipelineTest, RuleFileLimitsWithMethodListsAggregationAndOverrides) {
+  FilterConfig cfg;
+  LimitSpec spec;
+  spec.slots = {{10, {1000, 1000}, 32, 64}, {11, {1, 3}, 32, 64}, {12, {1, 2}, 24, 64}};
+  spec.sip_all = {10};
+  spec.methods = {{"INVITE", {11}}, {"BYE", {11}}};  // INVITE and BYE share one bucket
+  spec.other_methods = {12};                         // anything else, per /24
+  spec.overrides = {{*IpPrefix::parse("198.51.100.0/24"), 11, {1, 6}}};  // a trunk: burst 6
+  cfg.limit_spec = spec;
+  make(cfg);
+  const auto flood = [](uint8_t slot) { return Decision::drop(DropReason::flood, slot); };
+  const auto request = [&](const char* method, const char* src) {
+    SipSample s;
+    s.method = method;
+    return judge(sip_frame(s, src), 1000);
+  };
+  EXPECT_EQ(request("INVITE", "192.0.2.7"), Decision::punt());
+  EXPECT_EQ(request("BYE", "192.0.2.7"), Decision::punt());
+  EXPECT_EQ(request("INVITE", "192.0.2.7"), Decision::punt());
+  EXPECT_EQ(request("BYE", "192.0.2.7"), flood(11));  // the shared bucket is empty
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(request("INVITE", "198.51.100.7"), Decision::punt()) << i;
+  EXPECT_EQ(request("INVITE", "198.51.100.7"), flood(11));  // the trunk's burst is 6, not 3
+  EXPECT_EQ(request("OPTIONS", "203.0.113.1"), Decision::punt());
+  EXPECT_EQ(request("REGISTER", "203.0.113.2"), Decision::punt());
+  EXPECT_EQ(request("OPTIONS", "203.0.113.3"), flood(12));  // one bucket for the whole /24
+  EXPECT_EQ(request("OPTIONS", "203.0.114.3"), Decision::punt());
 }
 
 TEST_F(PipelineTest, AclDeniesAndAllowListedSourcesSkipRateLimits) {
