@@ -121,6 +121,14 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
       }
       (a == "--ipv4-prefix" ? o.overrides.v4_prefix : o.overrides.v6_prefix) =
           static_cast<uint8_t>(len);
+    } else if (a == "--max-signatures" || a == "--max-compile-ms") {
+      uint64_t n = 0;
+      if (!value(v) || !parse_number(v, n) || n == 0) return fail(a + " needs a positive number");
+      if (a == "--max-signatures") {
+        o.overrides.max_signatures = n;
+      } else {
+        o.overrides.max_compile_ms = n;
+      }
     } else if (a == "--enforce-pinholes") {
       o.overrides.enforce_pinholes = true;
     } else {
@@ -190,6 +198,7 @@ std::string usage_text(const std::string& program) {
          "  --acl-deny PREFIX            drop everything from this source (repeatable)\n"
          "  --ipv4-prefix N, --ipv6-prefix N   source aggregation for limits (default 32, 64)\n"
          "  --enforce-pinholes           drop media to ports the control plane did not open\n"
+         "  --max-signatures N, --max-compile-ms N   refuse a rule set over this budget\n"
          "  --help, --version\n";
 }
 

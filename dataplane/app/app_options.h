@@ -47,6 +47,9 @@ struct FilterOverrides {
   std::optional<uint8_t> v6_prefix;
   std::vector<AclEntry> acl;  // added to the rule file's ACL
   bool enforce_pinholes = false;
+  // Compile budget for every rule load and reload (0: the default of the rule compiler).
+  size_t max_signatures = 0;
+  uint64_t max_compile_ms = 0;
 
   void apply(FilterConfig& config) const;
 };

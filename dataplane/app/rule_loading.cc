@@ -95,7 +95,10 @@ RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides,
     out.rules.version = "built-in";
     out.rules.limit_ids = builtin_limit_ids();
   } else {
-    auto result = rules::compile_rules_file(path);
+    rules::CompileOptions options;
+    if (overrides.max_signatures) options.budget.max_signatures = overrides.max_signatures;
+    if (overrides.max_compile_ms) options.budget.max_compile_ms = overrides.max_compile_ms;
+    auto result = rules::compile_rules_file(path, options);
     if (!result.ok()) {
       out.error = result.diagnostics.to_string();
       return out;

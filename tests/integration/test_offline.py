@@ -689,6 +689,15 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
         # 2 under A, then a fresh burst of 5 under the new id, then floods named by it.
         self.assertEqual(got, [("punt", "")] * 7 + [("drop", "new:invite")] * 3)
 
+    def test_a_set_over_the_compile_budget_is_refused(self) -> None:
+        capture, _ = self.capture()
+        out = self.tmp / "over-budget"
+        proc = subprocess.run([str(Config.binary), "--offline", str(capture), "--out", str(out),
+                               "--max-signatures", "10"], capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_S)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("compile budget exceeded: 31 signatures, the limit is 10", proc.stderr)
+
     def test_errors_are_refused_with_their_location(self) -> None:
         bad = self.write_rules("bad.rules", "profile strict\nsignature s1 action=drop "
                                             "scope=header:From pattern=/(unclosed/\n")
