@@ -107,7 +107,6 @@ class Worker final : private DecisionSink {
   BeforePacket before_packet_;
   IoCounters io_;
   uint64_t next_seq_ = 0;
-  uint64_t decided_ = 0;
   uint64_t tsc_hz_ = 0;
   uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;

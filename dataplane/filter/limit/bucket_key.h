@@ -7,11 +7,11 @@
 
 namespace sipwall {
 
-// Identifies one token bucket: a source prefix and a class (plus the destination port for RTP).
+// Identifies one token bucket: a source prefix and a limit (plus the destination port for RTP).
 struct BucketKey {
-  IpAddress source;   // already masked to the configured prefix length
-  uint16_t port = 0;  // RTP destination port for LimitClass::rtp_flow, else 0
-  LimitClass cls = LimitClass::sip_all;
+  IpAddress source;   // already masked to the limit's prefix length
+  uint16_t port = 0;  // RTP destination port for RTP limits, else 0
+  uint8_t limit = 0;  // the limit's slot; the six LimitClass values are the built-in slots
 
   bool operator==(const BucketKey&) const = default;
 };

@@ -118,7 +118,7 @@ TokenBucketTable::Probe TokenBucketTable::probe(const BucketKey& key) const {
   Probe p{};
   std::memcpy(&p.lo, key.source.bytes.data(), 8);
   std::memcpy(&p.hi, key.source.bytes.data() + 8, 8);
-  p.extra = uint32_t{key.port} | (uint32_t{static_cast<uint8_t>(key.cls)} << 16) |
+  p.extra = uint32_t{key.port} | (uint32_t{key.limit} << 16) |
             (uint32_t{static_cast<uint8_t>(key.source.family)} << 24);
   const uint64_t h = hash_(p.lo, p.hi, p.extra);
   const size_t b1 = h & bucket_mask_;

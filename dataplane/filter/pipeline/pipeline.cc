@@ -17,7 +17,6 @@
 #include <array>
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 namespace sipwall {
@@ -131,8 +130,7 @@ struct Pipeline::Stages {
     const FilterConfig& cfg = config();
     const TrafficClass cls = policy->classifier().classify(p.ip_proto, p.src_port, p.dst_port);
     if (cls == TrafficClass::sip_udp ||
-        (cfg.sip_by_content && p.l4 == L4Proto::udp && cls != TrafficClass::sip_tcp &&
-         cls != TrafficClass::sip_tls && looks_like_sip(p.l4_payload))) {
+        (cfg.sip_by_content && p.l4 == L4Proto::udp && looks_like_sip(p.l4_payload))) {
       out.route = Route::sip_udp;
       out.start = peek_start_line(as_text(p.l4_payload));
       const LimitPolicy& limits = policy->limits();
@@ -173,9 +171,8 @@ struct Pipeline::Stages {
     const IpAddress& src = prepared.packet.src;
     for (uint8_t i = 0; i < prepared.key_count; ++i) {
       const BucketKey& key = prepared.keys[i];
-      const auto slot = static_cast<uint8_t>(key.cls);
-      if (!buckets.consume(key, policy->limits().params(slot, src), now)) {
-        return Decision::drop(DropReason::flood, slot);
+      if (!buckets.consume(key, policy->limits().params(key.limit, src), now)) {
+        return Decision::drop(DropReason::flood, key.limit);
       }
     }
     return std::nullopt;
