@@ -5,19 +5,6 @@
 namespace sipwall {
 namespace {
 
-SignatureRule header_rule(std::string id, std::string header, std::string pattern,
-                          std::string message, SignatureAction action = SignatureAction::drop) {
-  SignatureRule r;
-  r.id = std::move(id);
-  r.message = std::move(message);
-  r.pattern = std::move(pattern);
-  r.scope = SignatureScopeKind::header;
-  r.header = std::move(header);
-  r.caseless = true;
-  r.action = action;
-  return r;
-}
-
 // Scanner tools by User-Agent, all anchored at the start of the value (an anchored-only database
 // costs ~17 ns per User-Agent); \b keeps "smapper" etc. out.
 struct UaFingerprint {
@@ -88,11 +75,11 @@ std::vector<SignatureRule> default_signature_rules() {
   // User-Agent first: scope groups are scanned in order of their first rule, and most scanners
   // announce themselves there, so the UA rule decides (and is counted) when several would match.
   for (const auto& ua : kScannerUserAgents) {
-    rules.push_back(header_rule(ua.id, "User-Agent", ua.pattern, ua.message));
+    rules.push_back(header_signature(ua.id, "User-Agent", ua.pattern, ua.message));
   }
-  rules.push_back(header_rule("sipwall:scanner.sipsak", "User-Agent", R"(^sipsak\b)",
-                              "sipsak test tool (legitimate diagnostics; alert only)",
-                              SignatureAction::alert));
+  rules.push_back(header_signature("sipwall:scanner.sipsak", "User-Agent", R"(^sipsak\b)",
+                                   "sipsak test tool (legitimate diagnostics; alert only)",
+                                   SignatureAction::alert));
 
   // SIPVicious without its User-Agent (svmap -c sends compact headers and no User-Agent; other
   // captures change the UA, e.g. "Zeeko"). Every svmap/svwar/svcrack request carries
@@ -102,13 +89,14 @@ std::vector<SignatureRule> default_signature_rules() {
   // then the pair 01, then only pairs 3[0-9] up to the end of the tag. The pattern starts one pair
   // before "01" and needs three digit pairs after it: not anchoring at "tag=" (present in every
   // From) keeps Hyperscan on its literal prefilter for ordinary tags.
-  rules.push_back(header_rule("sipwall:scanner.sipvicious-from", "From", "sipvicious",
-                              "SIPVicious default From (svmap)"));
-  rules.push_back(header_rule("sipwall:scanner.sipvicious-tag", "From",
-                              R"((?:3[0-9a]|6[1-6])013[0-9]3[0-9]3[0-9](?:3[0-9])*(?:;|$))",
-                              "SIPVicious From-tag format (hex of '<id>\\x01<random digits>')"));
-  rules.push_back(header_rule("sipwall:scanner.sipvicious-to", "To", "sipvicious",
-                              "SIPVicious default To (svmap)"));
+  rules.push_back(header_signature("sipwall:scanner.sipvicious-from", "From", "sipvicious",
+                                   "SIPVicious default From (svmap)"));
+  rules.push_back(
+      header_signature("sipwall:scanner.sipvicious-tag", "From",
+                       R"((?:3[0-9a]|6[1-6])013[0-9]3[0-9]3[0-9](?:3[0-9])*(?:;|$))",
+                       "SIPVicious From-tag format (hex of '<id>\\x01<random digits>')"));
+  rules.push_back(header_signature("sipwall:scanner.sipvicious-to", "To", "sipvicious",
+                                   "SIPVicious default To (svmap)"));
 
   struct Scope {
     const char* suffix;
@@ -117,8 +105,8 @@ std::vector<SignatureRule> default_signature_rules() {
   constexpr Scope kSqliScopes[] = {{".ua", "User-Agent"}, {".from", "From"}, {".to", "To"}};
   for (const auto& s : kSqliScopes) {
     for (const auto& p : kSqli) {
-      rules.push_back(header_rule(std::string(p.id) + s.suffix, s.header, p.pattern,
-                                  std::string(p.message) + " in " + s.header));
+      rules.push_back(header_signature(std::string(p.id) + s.suffix, s.header, p.pattern,
+                                       std::string(p.message) + " in " + s.header));
     }
   }
   return rules;

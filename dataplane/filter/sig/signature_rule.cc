@@ -2,6 +2,19 @@
 
 namespace sipwall {
 
+SignatureRule header_signature(std::string id, std::string header, std::string pattern,
+                               std::string message, SignatureAction action, bool caseless) {
+  SignatureRule r;
+  r.id = std::move(id);
+  r.message = std::move(message);
+  r.pattern = std::move(pattern);
+  r.scope = SignatureScopeKind::header;
+  r.header = std::move(header);
+  r.caseless = caseless;
+  r.action = action;
+  return r;
+}
+
 std::string_view to_string(SignatureScopeKind s) {
   switch (s) {
     case SignatureScopeKind::header:

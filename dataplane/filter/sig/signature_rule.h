@@ -31,6 +31,12 @@ struct SignatureRule {
   SignatureAction action = SignatureAction::drop;
 };
 
+// A rule scoped to one header's values, the common case.
+SignatureRule header_signature(std::string id, std::string header, std::string pattern,
+                               std::string message = {},
+                               SignatureAction action = SignatureAction::drop,
+                               bool caseless = true);
+
 std::string_view to_string(SignatureScopeKind s);
 std::string_view to_string(SignatureAction a);
 

@@ -15,14 +15,8 @@ using test::parse_sip;
 
 SignatureRule header_rule(std::string id, std::string header, std::string pattern,
                           SignatureAction action = SignatureAction::drop, bool caseless = true) {
-  SignatureRule r;
-  r.id = std::move(id);
-  r.pattern = std::move(pattern);
-  r.scope = SignatureScopeKind::header;
-  r.header = std::move(header);
-  r.caseless = caseless;
-  r.action = action;
-  return r;
+  return header_signature(std::move(id), std::move(header), std::move(pattern), {}, action,
+                          caseless);
 }
 
 SignatureRule scoped_rule(std::string id, SignatureScopeKind scope, std::string pattern) {
