@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/path_search.h"
 #include "packet/packet_parser.h"
 #include "rules/rule_compiler.h"
 
@@ -42,14 +43,7 @@ std::string find_dataplane(const char* self) {
   std::error_code ec;
   const fs::path sibling = fs::absolute(self, ec).parent_path() / "sipwall-dataplane";
   if (!ec && fs::is_regular_file(sibling, ec)) return sibling;
-  std::string_view paths = SIPWALL_DATAPLANE_PATHS;
-  while (!paths.empty()) {
-    const auto colon = paths.find(':');
-    const std::string candidate(paths.substr(0, colon));
-    if (fs::is_regular_file(candidate, ec)) return candidate;
-    paths = colon == std::string_view::npos ? std::string_view{} : paths.substr(colon + 1);
-  }
-  return {};
+  return first_existing_file(SIPWALL_DATAPLANE_PATHS);
 }
 
 int run(const std::vector<std::string>& argv) {

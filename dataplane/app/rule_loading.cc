@@ -1,26 +1,21 @@
 #include "rule_loading.h"
 
-#include <filesystem>
+#include <cstdlib>
 #include <span>
 #include <string_view>
 
+#include "common/path_search.h"
 #include "rules/rule_compiler.h"
 #include "sig/default_signatures.h"
 
 namespace sipwall {
 namespace {
 
-// The candidates meson compiled in, separated by ':'.
-std::string find_default_rules() {
-  std::string_view paths = SIPWALL_DEFAULT_RULES_PATHS;
-  while (!paths.empty()) {
-    const auto colon = paths.find(':');
-    const std::string candidate(paths.substr(0, colon));
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
-    paths = colon == std::string_view::npos ? std::string_view{} : paths.substr(colon + 1);
-  }
-  return {};
+// $SIPWALL_DEFAULT_RULES (a ':'-separated list, for packagers and tests), else the candidates
+// meson compiled in: the installed file, then the source tree's.
+std::string default_rules_paths() {
+  const char* env = std::getenv("SIPWALL_DEFAULT_RULES");
+  return env && *env ? env : SIPWALL_DEFAULT_RULES_PATHS;
 }
 
 // The rule file's limits with stable slot numbers, or an error (too many distinct ids).
@@ -81,14 +76,14 @@ RuleLoad load_rules(const std::string& file, const FilterOverrides& overrides,
                     StableSlots& limit_slots) {
   RuleLoad out;
   std::string path = file;
-  if (path.empty()) path = find_default_rules();
+  if (path.empty()) path = first_existing_file(default_rules_paths());
   if (path.empty()) {
     auto compiled = SignatureSet::compile(default_signature_rules());
     if (!compiled) {
       out.error = "built-in signatures: " + compiled.error;
       return out;
     }
-    out.warning = "no default.rules found (looked in " + std::string(SIPWALL_DEFAULT_RULES_PATHS) +
+    out.warning = "no default.rules found (looked in " + default_rules_paths() +
                   "); running the built-in defaults";
     out.rules.signatures = std::move(compiled.set);
     out.rules.source = "built-in defaults";

@@ -608,14 +608,35 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
         got = [(v["verdict"], v["reason"], v["rule"]) for v in run.verdicts]
         self.assertEqual(got, want)
 
-    def test_the_shipped_default_file_gives_the_built_in_behaviour(self) -> None:
+    def scanner_capture(self) -> Path:
         capture = self.tmp / "gen" / "scanner.pcap"
         if not capture.exists():
             mk.main([str(self.tmp / "gen"), "--only", "scanner"])
-        default = self.run_checked(capture, "default", "--rules",
+        return capture
+
+    def test_without_rules_the_shipped_file_is_used(self) -> None:
+        out = self.tmp / "implicit"
+        proc = subprocess.run([str(Config.binary), "--offline", str(self.scanner_capture()),
+                               "--out", str(out)], capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_S)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn("built-in defaults", proc.stderr)  # default.rules was found
+
+    def test_the_built_in_fallback_behaves_like_the_shipped_file(self) -> None:
+        """With no default.rules anywhere the dataplane still filters (built-in defaults,
+        with a warning), exactly as the shipped file would."""
+        capture = self.scanner_capture()
+        shipped = self.run_checked(capture, "shipped", "--rules",
                                    str(self.SHIPPED / "default.rules"))
-        implicit = self.run_checked(capture, "implicit")
-        self.assertEqual(default.verdicts, implicit.verdicts)
+        out = self.tmp / "fallback"
+        proc = subprocess.run([str(Config.binary), "--offline", str(capture), "--out", str(out)],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                              env={**os.environ, "SIPWALL_DEFAULT_RULES": "/nonexistent.rules"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("no default.rules found", proc.stderr)
+        self.assertIn("running the built-in defaults", proc.stderr)
+        self.assertEqual((out / "verdicts.jsonl").read_text(),
+                         (shipped.outdir / "verdicts.jsonl").read_text())
 
     def assert_refused(self, rules: Path, *expected_text: str) -> None:
         out = self.tmp / f"refused-{rules.stem}"
