@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sipwall::sipchar {
@@ -91,6 +92,12 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
+}
+
+// s == lit as one inlined fixed-size compare (string_view's == calls memcmp for the rest).
+template <size_t N>
+inline bool equals(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
 }
 
 // Index of the first byte at or after `i` that is not in `mask`.

@@ -1,13 +1,15 @@
 #pragma once
 
-// Internal to the validator: character-class tests 16 octets at a time. A class of
-// sip_char_class.h becomes two 16-byte tables at compile time (SSSE3 nibble lookup: an octet is
-// in the class when lo[low nibble] & hi[high nibble] != 0), so classes stay defined once, in
-// kTable. The scalar variant (SIPWALL_SIP_SCALAR, or no SSSE3) gives identical bit masks.
+// Internal to the validator: character-class tests 16 octets at a time, and over whole spans
+// of up to 64 octets (Block64) for the fast paths. A class of sip_char_class.h becomes two
+// 16-byte tables at compile time (SSSE3 nibble lookup: an octet is in the class when
+// lo[low nibble] & hi[high nibble] != 0), so classes stay defined once, in kTable. The scalar
+// variant (SIPWALL_SIP_SCALAR, or no SSSE3) gives identical bit masks.
 //
 // Reads never go past `lim`: every scan takes the end of the readable memory (the end of the
 // datagram inside the validator, the end of the view for the public parsers). A 16-octet load
-// that would cross it copies the readable tail into a zeroed stack buffer; NUL is in no class.
+// that would cross it copies the readable tail into a zeroed stack buffer (with AVX-512, a
+// masked load reads only the tail); NUL is in no class.
 
 #include <array>
 #include <cstddef>
@@ -21,8 +23,20 @@
 #include <immintrin.h>
 #define SIPWALL_SIP_NIBBLE 1
 #endif
+#if defined(__AVX512BW__) && !defined(SIPWALL_SIP_SCALAR)
+#define SIPWALL_SIP_AVX512 1
+#endif
 
 namespace sipwall::sipchar {
+
+// The fast paths that decide a whole value from Block64 masks pay off where a 64-octet class
+// test is a few instructions (AVX-512). The scalar test build runs them too, so that the
+// sanitizer builds check their logic; SSE builds keep the scans.
+#if defined(SIPWALL_SIP_AVX512) || defined(SIPWALL_SIP_SCALAR)
+inline constexpr bool kMaskFastPaths = true;
+#else
+inline constexpr bool kMaskFastPaths = false;
+#endif
 
 namespace detail {
 
@@ -63,6 +77,18 @@ constexpr Nibbles make_nibbles(uint32_t mask) {
 template <uint32_t M>
 inline constexpr Nibbles kNibbles = make_nibbles(M);
 
+// A 16-byte table repeated over the four 128-bit lanes of a 512-bit shuffle.
+constexpr std::array<uint8_t, 64> lanes4(const std::array<uint8_t, 16>& t) {
+  std::array<uint8_t, 64> out{};
+  for (size_t i = 0; i < out.size(); ++i) out[i] = t[i % 16];
+  return out;
+}
+
+template <uint32_t M>
+inline constexpr std::array<uint8_t, 64> kLo64 = lanes4(kNibbles<M>.lo);
+template <uint32_t M>
+inline constexpr std::array<uint8_t, 64> kHi64 = lanes4(kNibbles<M>.hi);
+
 }  // namespace detail
 
 #ifdef SIPWALL_SIP_NIBBLE
@@ -70,9 +96,15 @@ inline constexpr Nibbles kNibbles = make_nibbles(M);
 [[gnu::always_inline]] inline __m128i load16(const char* p, const char* lim) {
   if (lim - p >= 16) [[likely]]
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  // A masked load reads nothing past lim, and avoids the store-forwarding stall of a copy.
+  const ptrdiff_t left = lim > p ? lim - p : 0;
+  return _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << left) - 1), p);
+#else
   alignas(16) char buf[16] = {};
   if (lim > p) std::memcpy(buf, p, static_cast<size_t>(lim - p));
   return _mm_load_si128(reinterpret_cast<const __m128i*>(buf));
+#endif
 }
 
 template <uint32_t M>
@@ -107,7 +139,20 @@ template <uint32_t M>
 #endif
 }
 
-// Bit i set when p[i] == c, for the n <= 64 octets at p (all readable up to lim).
+// Bit i set when p[i] == c (i < 16); octets at or past lim count as different.
+[[gnu::always_inline]] inline uint32_t eq_bits16(const char* p, [[maybe_unused]] const char* lim,
+                                                 char c) {
+#ifdef SIPWALL_SIP_NIBBLE
+  return eq_bits(load16(p, lim), c);
+#else
+  uint32_t m = 0;
+  const ptrdiff_t n = lim - p < 16 ? lim - p : 16;
+  for (ptrdiff_t i = 0; i < n; ++i) m |= static_cast<uint32_t>(p[i] == c) << i;
+  return m;
+#endif
+}
+
+// Bit i set when p[i] is in class M, for the n <= 64 octets at p (all readable up to lim).
 template <uint32_t M>
 inline uint64_t class_bits64(const char* p, size_t n, const char* lim) {
   uint64_t m = 0;
@@ -116,27 +161,77 @@ inline uint64_t class_bits64(const char* p, size_t n, const char* lim) {
 }
 
 // Masks of two given octets over the n <= 64 octets at p.
-inline void eq_bits64(const char* p, size_t n, [[maybe_unused]] const char* lim, char c1, char c2,
-                      uint64_t& m1, uint64_t& m2) {
+inline void eq_bits64(const char* p, size_t n, const char* lim, char c1, char c2, uint64_t& m1,
+                      uint64_t& m2) {
   m1 = 0;
   m2 = 0;
   for (size_t k = 0; k < n; k += 16) {
-#ifdef SIPWALL_SIP_NIBBLE
-    const __m128i v = load16(p + k, lim);
-    m1 |= static_cast<uint64_t>(eq_bits(v, c1)) << k;
-    m2 |= static_cast<uint64_t>(eq_bits(v, c2)) << k;
-#else
-    const size_t e = n - k < 16 ? n - k : 16;
-    for (size_t i = 0; i < e; ++i) {
-      m1 |= static_cast<uint64_t>(p[k + i] == c1) << (k + i);
-      m2 |= static_cast<uint64_t>(p[k + i] == c2) << (k + i);
-    }
-#endif
+    m1 |= static_cast<uint64_t>(eq_bits16(p + k, lim, c1)) << k;
+    m2 |= static_cast<uint64_t>(eq_bits16(p + k, lim, c2)) << k;
   }
   if (n < 64) {
     m1 &= (uint64_t{1} << n) - 1;
     m2 &= (uint64_t{1} << n) - 1;
   }
+}
+
+// Class and octet masks of one span of at most 64 octets, for the fast paths that decide a
+// whole value from masks (bit i = octet i) instead of scanning it step by step. With AVX-512
+// the span is one masked load (nothing past it is read); otherwise the 16-octet scans above.
+class Block64 {
+ public:
+  Block64(std::string_view s, [[maybe_unused]] const char* lim)
+      : p_(s.data()),
+        n_(s.size()),
+        lim_(lim),
+        live_(s.size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << s.size()) - 1) {
+#ifdef SIPWALL_SIP_AVX512
+    v_ = _mm512_maskz_loadu_epi8(live_, p_);
+#endif
+  }
+
+  uint64_t live() const {
+    return live_;
+  }
+
+  template <uint32_t M>
+  [[gnu::always_inline]] uint64_t bits() const {
+#ifdef SIPWALL_SIP_AVX512
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    const __m512i a = _mm512_shuffle_epi8(_mm512_loadu_si512(detail::kLo64<M>.data()),
+                                          _mm512_and_si512(v_, low4));
+    const __m512i b = _mm512_shuffle_epi8(_mm512_loadu_si512(detail::kHi64<M>.data()),
+                                          _mm512_and_si512(_mm512_srli_epi16(v_, 4), low4));
+    return _mm512_mask_test_epi8_mask(live_, a, b);
+#else
+    return class_bits64<M>(p_, n_, lim_);
+#endif
+  }
+
+  [[gnu::always_inline]] uint64_t eq(char c) const {
+#ifdef SIPWALL_SIP_AVX512
+    return _mm512_mask_cmpeq_epi8_mask(live_, v_, _mm512_set1_epi8(c));
+#else
+    uint64_t m = 0;
+    for (size_t k = 0; k < n_; k += 16) m |= static_cast<uint64_t>(eq_bits16(p_ + k, lim_, c)) << k;
+    return m & live_;
+#endif
+  }
+
+ private:
+  const char* p_;
+  size_t n_;
+  const char* lim_;
+  uint64_t live_;
+#ifdef SIPWALL_SIP_AVX512
+  __m512i v_;
+#endif
+};
+
+// Index of the first set bit of m at or after i (< 64), or n when there is none below n.
+[[gnu::always_inline]] inline size_t next_bit(uint64_t m, size_t i, size_t n) {
+  const uint64_t x = i < 64 ? m >> i : 0;
+  return x != 0 ? i + static_cast<size_t>(__builtin_ctzll(x)) : n;
 }
 
 // Index of the first octet at or after `i` that is not in M, at most s.size(). The octets of s
@@ -156,6 +251,31 @@ template <uint32_t M>
   return n;
 }
 
+// Index of the first `c` at or after `i` in s, npos if none: string_view::find without a
+// memchr call, for the short spans of a SIP message. Reads up to lim (>= s end).
+inline size_t find_byte(std::string_view s, char c, size_t i, [[maybe_unused]] const char* lim) {
+  const char* const p = s.data();
+  const size_t n = s.size();
+  while (i < n) {
+#ifdef SIPWALL_SIP_AVX512
+    const size_t left = n - i;
+    const __mmask64 live = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+    const __mmask64 m = _mm512_mask_cmpeq_epi8_mask(live, _mm512_maskz_loadu_epi8(live, p + i),
+                                                    _mm512_set1_epi8(c));
+    if (m != 0) return i + static_cast<size_t>(__builtin_ctzll(m));
+    i += 64;
+#else
+    const uint32_t m = eq_bits16(p + i, lim, c);
+    if (m != 0) {
+      i += static_cast<size_t>(__builtin_ctz(m));
+      return i < n ? i : std::string_view::npos;
+    }
+    i += 16;
+#endif
+  }
+  return std::string_view::npos;
+}
+
 // Like scan(), but "%" HEXDIG HEXDIG also counts as one allowed unit (URI escapes).
 template <uint32_t M>
 inline size_t scan_escaped(std::string_view s, size_t i, const char* lim) {
@@ -168,6 +288,34 @@ inline size_t scan_escaped(std::string_view s, size_t i, const char* lim) {
     }
   }
 }
+
+// The scans of one value, answered from the masks of its first 64 octets where those are
+// cheap (kMaskFastPaths): a step is then a few bit operations instead of a load and a class
+// test on the parse's critical path. Runs that leave those 64 octets continue with scan().
+class ValueScanner {
+ public:
+  ValueScanner(std::string_view s, const char* lim)
+      : s_(s), lim_(lim), head_(s.substr(0, s.size() < 64 ? s.size() : 64), lim) {}
+
+  // scan<M>(s, i, lim).
+  template <uint32_t M>
+  [[gnu::always_inline]] size_t scan(size_t i) const {
+    if constexpr (kMaskFastPaths) {
+      const size_t head = s_.size() < 64 ? s_.size() : 64;
+      if (i < head) {
+        const size_t r = next_bit(~head_.bits<M>() & head_.live(), i, head);
+        if (r < head || head == s_.size()) return r;
+        i = head;
+      }
+    }
+    return sipchar::scan<M>(s_, i, lim_);
+  }
+
+ private:
+  std::string_view s_;
+  const char* lim_;
+  Block64 head_;
+};
 
 // The end of a view's readable memory when nothing more is known.
 inline const char* end_of(std::string_view s) {

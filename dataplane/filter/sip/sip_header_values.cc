@@ -67,7 +67,7 @@ bool skip_params(Cursor& c, bool in_list) {
 
 // "<" addr-spec ">" with the cursor just past '<'. Strict: no LWS right inside the brackets.
 bool skip_bracketed_uri(Cursor& c, bool liberal) {
-  const size_t gt = c.s.find('>', c.i);
+  const size_t gt = find_byte(c.s, '>', c.i, c.lim);
   if (gt == std::string_view::npos) return false;
   std::string_view uri = c.s.substr(c.i, gt - c.i);
   if (liberal) {
@@ -128,7 +128,7 @@ bool skip_address(Cursor& c, bool liberal, bool in_list) {
 bool skip_sent_by(Cursor& c, std::string_view& host) {
   const size_t start = c.i;
   if (c.peek() == '[') {
-    const size_t close = c.s.find(']', c.i);
+    const size_t close = find_byte(c.s, ']', c.i, c.lim);
     if (close == std::string_view::npos) return false;
     c.i = close + 1;
   } else {
@@ -140,6 +140,96 @@ bool skip_sent_by(Cursor& c, std::string_view& host) {
   return true;
 }
 
+// *(";" token ["=" token / host]) from i to the end of v, without LWS or quoted values: true
+// when that is all of v from i (skip_params then accepts the same octets).
+bool simple_params_to_end(std::string_view v, size_t i, const char* lim) {
+  const std::string_view r = v.substr(i);
+  const size_t n = r.size();
+  if (n > 64 || !kMaskFastPaths) {
+    // One scan per name and value.
+    for (i = 0; i < n;) {
+      if (r[i] != ';') return false;
+      const size_t name_end = scan<kToken>(r, i + 1, lim);
+      if (name_end == i + 1) return false;
+      i = name_end;
+      if (i < n && r[i] == '=') {
+        const size_t value_end = scan<kGenValue>(r, i + 1, lim);
+        if (value_end == i + 1) return false;
+        i = value_end;
+      }
+    }
+    return true;
+  }
+  if (n == 0) return true;
+  // From masks: names and values then need no scan each. Separators are in neither class, so
+  // a value (gen-value octets) runs from its '=' to the next separator.
+  const Block64 b(r, lim);
+  const uint64_t equal = b.eq('=');
+  const uint64_t seps = b.eq(';') | equal;
+  const uint64_t not_token = ~b.bits<kToken>();
+  if (((b.bits<kGenValue>() | seps) & b.live()) != b.live() || (seps & ~equal & 1) == 0) {
+    return false;
+  }
+  for (i = 0; i < n;) {  // r[i] is a ';'
+    size_t next = next_bit(seps, i + 1, n);
+    if (next == i + 1) return false;
+    const uint64_t name = ((uint64_t{1} << (next - i - 1)) - 1) << (i + 1);  // i + 1 < 64
+    if ((not_token & name) != 0) return false;
+    if (next < n && (equal >> next & 1) != 0) {
+      const size_t value = next;
+      next = next_bit(seps, value + 1, n);
+      if (next == value + 1 || (next < n && (equal >> next & 1) != 0)) return false;
+    }
+    i = next;
+  }
+  return true;
+}
+
+// The common name-addr shapes: ["quoted display name" *SP] "<" URI ">" and simple params to
+// the end. true: a valid name-addr (From/To) and a valid single contact-param (Contact), in
+// both profiles, for certain; false: not decided here, the full parser answers.
+bool is_simple_name_addr(std::string_view v, const char* lim) {
+  const size_t n = v.size();
+  size_t i = 0;
+  if (n != 0 && v[0] == '"') {
+    i = scan<kQdtext | kLws>(v, 1, lim);  // stops on '"', '\\' and what is not qdtext
+    if (i >= n || v[i] != '"') return false;
+    ++i;
+    while (i < n && v[i] == ' ') ++i;
+  }
+  if (i >= n || v[i] != '<') return false;
+  const size_t gt = find_byte(v, '>', i + 1, lim);
+  if (gt == std::string_view::npos || gt == i + 1) return false;
+  const std::string_view uri = v.substr(i + 1, gt - i - 1);
+  if (is(uri.front(), kLws) || is(uri.back(), kLws)) return false;
+  return sip_uri_is_valid(uri, /*allow_headers=*/true, lim) && simple_params_to_end(v, gt + 1, lim);
+}
+
+// The common Via shape: one via-parm "SIP/2.0/" transport SP host [":" port] followed by
+// *(";" token ["=" token / host]) with no other LWS, no quoted value, no IPv6 reference and a
+// sent-by that is not the broadcast address. true: a valid single via-parm for certain;
+// false: not decided here, the full parser answers.
+bool is_simple_via(std::string_view v, const char* lim) {
+  const size_t n = v.size();
+  if (n < 10 || (v[0] | 0x20) != 's' || (v[1] | 0x20) != 'i' || (v[2] | 0x20) != 'p' ||
+      std::memcmp(v.data() + 3, "/2.0/", 5) != 0) {
+    return false;
+  }
+  const ValueScanner sc(v, lim);
+  const size_t transport_end = sc.scan<kToken>(8);
+  if (transport_end == 8 || transport_end + 1 >= n || v[transport_end] != ' ') return false;
+  const size_t h = transport_end + 1;
+  const size_t host_end = sc.scan<kHostname>(h);
+  const std::string_view host = v.substr(h, host_end - h);
+  if (equals(host, "255.255.255.255") || !sip_host_is_valid(host, lim)) return false;
+  size_t i = host_end;
+  if (i < n && v[i] == ':') {
+    i = sc.scan<kDigit>(host_end + 1);
+    if (!sip_port_is_valid(v.substr(host_end + 1, i - host_end - 1))) return false;
+  }
+  return simple_params_to_end(v, i, lim);
+}
+
 }  // namespace
 
 bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& method) {
@@ -148,13 +238,18 @@ bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& 
 
 bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& method,
                     const char* lim) {
-  Cursor c{value, 0, lim};
+  const ValueScanner sc(value, lim);
+  const size_t digits_end = sc.scan<kDigit>(0);
   uint64_t n = 0;
-  if (!parse_digits(c.take<kDigit>(), std::numeric_limits<int32_t>::max(), n)) return false;
+  if (!parse_digits(value.substr(0, digits_end), std::numeric_limits<int32_t>::max(), n)) {
+    return false;
+  }
   if (n > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return false;
-  if (c.skip_lws() == 0) return false;
-  method = c.take<kToken>();
-  if (method.empty() || !c.done()) return false;
+  const size_t method_begin = skip(value, digits_end, kLws);
+  if (method_begin == digits_end) return false;
+  const size_t method_end = sc.scan<kToken>(method_begin);
+  method = value.substr(method_begin, method_end - method_begin);
+  if (method.empty() || method_end != value.size()) return false;
   number = static_cast<uint32_t>(n);
   return true;
 }
@@ -179,11 +274,12 @@ bool sip_call_id_is_valid(std::string_view value) {
 }
 
 bool sip_call_id_is_valid(std::string_view value, const char* lim) {
-  const size_t first = scan<kWord>(value, 0, lim);
+  const ValueScanner sc(value, lim);
+  const size_t first = sc.scan<kWord>(0);
   if (first == 0) return false;
   if (first == value.size()) return true;
   if (value[first] != '@' || first + 1 == value.size()) return false;
-  return scan<kWord>(value, first + 1, lim) == value.size();
+  return sc.scan<kWord>(first + 1) == value.size();
 }
 
 ViaCheck sip_check_via(std::string_view value, size_t& values) {
@@ -191,6 +287,10 @@ ViaCheck sip_check_via(std::string_view value, size_t& values) {
 }
 
 ViaCheck sip_check_via(std::string_view value, size_t& values, const char* lim) {
+  if (is_simple_via(value, lim)) {
+    ++values;
+    return ViaCheck::ok;
+  }
   Cursor c{value, 0, lim};
   bool broadcast = false;
   while (true) {
@@ -216,6 +316,7 @@ bool sip_name_addr_is_valid(std::string_view value, bool liberal) {
 }
 
 bool sip_name_addr_is_valid(std::string_view value, bool liberal, const char* lim) {
+  if (is_simple_name_addr(value, lim)) return true;
   Cursor c{value, 0, lim};
   if (!skip_address(c, liberal, /*in_list=*/false)) return false;
   c.skip_lws();
@@ -228,6 +329,7 @@ bool sip_contact_is_valid(std::string_view value, bool liberal) {
 
 bool sip_contact_is_valid(std::string_view value, bool liberal, const char* lim) {
   if (value == "*") return true;
+  if (is_simple_name_addr(value, lim)) return true;
   Cursor c{value, 0, lim};
   while (true) {
     if (!skip_address(c, liberal, /*in_list=*/true)) return false;

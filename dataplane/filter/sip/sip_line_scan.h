@@ -68,6 +68,14 @@ inline Masks masks_avx512(const char* p) {
   return Masks{_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')),
                _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))};
 }
+
+// The same for the last len < 64 octets: a masked load reads nothing past them, and avoids the
+// store-forwarding stall of copying them to a buffer first.
+inline Masks masks_avx512_tail(const char* p, size_t len) {
+  const __m512i v = _mm512_maskz_loadu_epi8((__mmask64{1} << len) - 1, p);
+  return Masks{_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')),
+               _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))};
+}
 #endif
 
 inline Masks masks(const char* p) {
@@ -127,6 +135,10 @@ class LineScanner {
     Masks m;
     if (n_ - at >= kBlock) [[likely]] {
       m = masks(base_ + at);
+#if defined(__AVX512BW__) && !defined(SIPWALL_SIP_SCALAR)
+    } else if (n_ > at) {
+      m = masks_avx512_tail(base_ + at, n_ - at);
+#endif
     } else {
       char tail[kBlock] = {};  // NULs are neither CR nor LF
       if (n_ > at) std::memcpy(tail, base_ + at, n_ - at);

@@ -12,22 +12,26 @@ using namespace sipchar;
 
 // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255.
 bool is_ipv4(std::string_view s) {
+  const size_t n = s.size();
+  if (n < 7 || n > 15) return false;  // four parts of 1 to 3 digits, three dots
+  // The digit value of s[k], above 9 for any other octet and past the end.
+  const auto digit = [&](size_t k) {
+    return k < n ? static_cast<unsigned>(static_cast<uint8_t>(s[k])) - '0' : 10u;
+  };
   size_t i = 0;
   for (int part = 0; part < 4; ++part) {
     if (part > 0) {
-      if (i >= s.size() || s[i] != '.') return false;
+      if (i >= n || s[i] != '.') return false;
       ++i;
     }
-    unsigned value = 0;
-    size_t digits = 0;
-    while (i < s.size() && is(s[i], kDigit) && digits < 4) {
-      value = value * 10 + static_cast<unsigned>(s[i] - '0');
-      ++i;
-      ++digits;
-    }
-    if (digits == 0 || digits > 3 || value > 255) return false;
+    unsigned value = digit(i);
+    if (value > 9) return false;
+    size_t k = i + 1;
+    for (; k < i + 3 && digit(k) <= 9; ++k) value = value * 10 + digit(k);
+    if ((k == i + 3 && digit(k) <= 9) || value > 255) return false;  // a fourth digit
+    i = k;
   }
-  return i == s.size();
+  return i == n;
 }
 
 // hostname = *( domainlabel "." ) toplabel [ "." ]; labels are alphanum with inner '-', and the
@@ -50,9 +54,20 @@ bool is_hostname_bytes(std::string_view s) {
   return label < n && n - label <= 63 && is(p[label], kAlpha) && p[n - 1] != '-';
 }
 
-// The same rules on bit masks (bit i = octet i) for names of at most 63 octets, where no label
-// can exceed 63. Label starts are octet 0 and every octet after a '.'; none may be '.' (empty
-// label) or '-', no '-' may precede a '.', and the toplabel starts with ALPHA.
+// The label rules on the '.' and '-' masks of s (bit i = s[i]; at most 63 octets, all
+// hostname octets, no trailing '.'). Label starts are octet 0 and every octet after a '.';
+// none may be '.' (empty label) or '-', no '-' may precede a '.', and the toplabel starts with
+// ALPHA.
+bool hostname_labels_ok(std::string_view s, uint64_t dots, uint64_t dashes) {
+  const size_t n = s.size();
+  const uint64_t all = (uint64_t{1} << n) - 1;
+  const uint64_t starts = (1 | dots << 1) & all;
+  if (((dots | dashes) & starts) != 0 || ((dashes << 1) & dots) != 0) return false;
+  const size_t label = dots == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(dots));
+  return label < n && is(s[label], kAlpha) && s[n - 1] != '-';
+}
+
+// The same rules on bit masks for names of at most 63 octets, where no label can exceed 63.
 bool is_hostname(std::string_view s, const char* lim) {
   if (!s.empty() && s.back() == '.') s.remove_suffix(1);
   if (s.empty()) return false;
@@ -64,10 +79,18 @@ bool is_hostname(std::string_view s, const char* lim) {
   uint64_t dots = 0;
   uint64_t dashes = 0;
   eq_bits64(p, n, lim, '.', '-', dots, dashes);
-  const uint64_t starts = (1 | dots << 1) & all;
-  if (((dots | dashes) & starts) != 0 || ((dashes << 1) & dots) != 0) return false;
-  const size_t label = dots == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(dots));
-  return label < n && is(p[label], kAlpha) && p[n - 1] != '-';
+  return hostname_labels_ok(s, dots, dashes);
+}
+
+// A host of hostname octets only (at most 63, '.' and '-' masks given with bit 0 = host[0]):
+// what sip_host_is_valid answers for it.
+bool is_plain_host(std::string_view host, uint64_t dots, uint64_t dashes) {
+  if (host.empty()) return false;
+  if (is(host.back(), kDigit) && is_ipv4(host)) return true;
+  if (host.back() == '.') host.remove_suffix(1);
+  if (host.empty()) return false;
+  const uint64_t all = (uint64_t{1} << host.size()) - 1;
+  return hostname_labels_ok(host, dots & all, dashes & all);
 }
 
 // "[" hex / ":" / "." "]" with at least two ':' (every IPv6 text form has two).
@@ -126,7 +149,7 @@ bool is_sip_uri_rest(std::string_view s, bool allow_headers, const char* lim) {
   if (info_end < s.size() && s[info_end] == '@') {
     if (user_end == 0) return false;
     s.remove_prefix(info_end + 1);
-  } else if (s.find('@', info_end) != std::string_view::npos) {
+  } else if (find_byte(s, '@', info_end, lim) != std::string_view::npos) {
     return false;
   }
   size_t hp_end = 0;
@@ -152,6 +175,66 @@ bool is_sip_uri_rest(std::string_view s, bool allow_headers, const char* lim) {
   if (!ok) return false;
   if (i == s.size()) return true;
   return allow_headers && is_uri_headers(s.substr(i), lim);
+}
+
+// "sip:" / "sips:" in any case: the length of the prefix, 0 if neither. Only the letters are
+// case-folded, so no other octet can pass for ':'.
+size_t sip_scheme_length(std::string_view uri) {
+  if (uri.size() < 5) return 0;
+  const auto at = [&](size_t i) { return static_cast<uint8_t>(uri[i]); };
+  if ((at(0) | 0x20) != 's' || (at(1) | 0x20) != 'i' || (at(2) | 0x20) != 'p') return 0;
+  if (at(3) == ':') return 4;
+  return (at(3) | 0x20) == 's' && at(4) == ':' ? 5 : 0;
+}
+
+// The common SIP-URI shape decided from masks of the whole URI: sip/sips, [user "@"] host
+// [":" port] *(";" pname ["=" pvalue]), at most 64 octets, without escapes, password,
+// headers or IPv6 reference. true: valid for certain (the full parser agrees); false: not
+// decided here, the full parser answers.
+bool is_simple_sip_uri(std::string_view uri, const char* lim) {
+  const size_t n = uri.size();
+  const size_t r = sip_scheme_length(uri);  // 0 also for n < 5
+  if (r == 0 || n > 64) return false;
+  const Block64 b(uri, lim);
+  const uint64_t live = b.live();
+  if (((b.eq('%') | b.eq('?') | b.eq('[')) & ~((uint64_t{1} << r) - 1)) != 0) return false;
+  // userinfo: all user octets up to the first '@' (the full parser stops its user scan there).
+  size_t h = r;
+  if (const uint64_t at = b.eq('@') >> r; at != 0) {
+    const size_t a = r + static_cast<size_t>(__builtin_ctzll(at));
+    const uint64_t user = ((uint64_t{1} << a) - 1) & ~((uint64_t{1} << r) - 1);
+    if (a == r || (b.bits<kUser>() & user) != user) return false;
+    h = a + 1;
+  }
+  if (h >= n) return false;  // no host
+  // hostport, ended by ';' or the end.
+  const size_t host_end = next_bit(~b.bits<kHostname>() & live, h, n);
+  size_t hp_end = host_end;
+  if (host_end < n && uri[host_end] == ':') {
+    hp_end = next_bit(~b.bits<kDigit>() & live, host_end + 1, n);
+    if (!sip_port_is_valid(uri.substr(host_end + 1, hp_end - host_end - 1))) return false;
+  }
+  if (hp_end < n && uri[hp_end] != ';') return false;
+  if (!is_plain_host(uri.substr(h, host_end - h), b.eq('.') >> h, b.eq('-') >> h)) return false;
+  // uri-parameters: only paramchars between the separators, each ';' starts a non-empty name,
+  // each '=' (at most one per parameter) a non-empty value.
+  const uint64_t semi = b.eq(';');
+  const uint64_t equal = b.eq('=');
+  const uint64_t seps = semi | equal;
+  const uint64_t params = live & ~((hp_end < 64 ? uint64_t{1} << hp_end : 0) - 1);
+  if (((b.bits<kParam>() | seps) & params) != params) return false;
+  size_t i = hp_end;  // on a ';' or at n
+  while (i < n) {
+    size_t next = next_bit(seps, i + 1, n);
+    if (next == i + 1) return false;
+    if (next < n && (equal >> next & 1) != 0) {
+      const size_t value = next;
+      next = next_bit(seps, value + 1, n);
+      if (next == value + 1 || (next < n && (equal >> next & 1) != 0)) return false;
+    }
+    i = next;
+  }
+  return true;
 }
 
 }  // namespace
@@ -204,6 +287,7 @@ bool sip_uri_is_valid(std::string_view uri, bool allow_headers) {
 }
 
 bool sip_uri_is_valid(std::string_view uri, bool allow_headers, const char* lim) {
+  if (kMaskFastPaths && is_simple_sip_uri(uri, lim)) return true;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   if (uri.empty() || !is(uri[0], kAlpha)) return false;
   const size_t colon = scan<kScheme>(uri, 1, lim);
@@ -214,7 +298,7 @@ bool sip_uri_is_valid(std::string_view uri, bool allow_headers, const char* lim)
     return is_sip_uri_rest(rest, allow_headers, lim);
   }
   if (rest.empty() || scan_escaped<kUric>(rest, 0, lim) != rest.size()) return false;
-  return allow_headers || rest.find('?') == std::string_view::npos;
+  return allow_headers || find_byte(rest, '?', 0, lim) == std::string_view::npos;
 }
 
 }  // namespace sipwall

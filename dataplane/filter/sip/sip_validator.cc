@@ -31,15 +31,20 @@ constexpr uint32_t kSingleValued =
 constexpr uint32_t kRequired = bit(SipHeader::via) | bit(SipHeader::from) | bit(SipHeader::to) |
                                bit(SipHeader::call_id) | bit(SipHeader::cseq);
 
+// OR 0x20 folds the case of letters like lower() and costs one instruction; only letters
+// reach a letter that way, so it also indexes compact_ exactly.
+constexpr uint8_t fold(char c) {
+  return static_cast<uint8_t>(c | 0x20);
+}
+
 constexpr uint8_t name_hash(std::string_view name) {
-  return static_cast<uint8_t>(name.size() * 7 + static_cast<uint8_t>(lower(name.front())) * 3 +
-                              static_cast<uint8_t>(lower(name.back())));
+  return static_cast<uint8_t>(name.size() * 7 + fold(name.front()) * 3 + fold(name.back()));
 }
 
 // Case-insensitive equality of two tokens, eight bytes at a time. Within the token alphabet
 // two bytes differ only in bit 0x20 exactly when they are the same letter in another case, so
 // OR-ing 0x20 into both sides is an exact comparison here.
-bool token_iequals(std::string_view a, std::string_view b) {
+[[maybe_unused]] bool token_iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   constexpr uint64_t kCase = 0x2020202020202020ull;
   size_t i = 0;
@@ -121,8 +126,9 @@ std::string_view to_string(SipError e) {
 }
 
 struct SipValidator::Scan {
-  bool is_request = false;
-  std::string_view method_token;
+  // The start line, read where needed: copying its fields right after parse_start_line
+  // stored them would stall on store forwarding.
+  const SipMessage* start = nullptr;
   uint32_t seen = 0;
   size_t via_values = 0;
   bool has_content_length = false;
@@ -139,21 +145,40 @@ SipValidator::SipValidator(const SipValidatorConfig& cfg)
     const std::string_view name = sip_header_name(static_cast<SipHeader>(i));
     names_[i] = name;
     if (name.empty()) continue;
+    for (size_t k = 0; k < name.size(); ++k)
+      folded_[i].bytes[k] = static_cast<char>(name[k] | 0x20);
     uint8_t& slot = by_hash_[name_hash(name)];
     slot = slot == kNoHeader ? static_cast<uint8_t>(i) : kAmbiguous;
   }
 }
 
-[[gnu::always_inline]] inline SipHeader SipValidator::lookup(std::string_view name) const {
+[[gnu::always_inline]] inline SipHeader SipValidator::lookup(
+    std::string_view name, [[maybe_unused]] const char* lim) const {
   if (name.size() == 1) {
-    const auto c = static_cast<uint8_t>(lower(name[0]));
+    const uint8_t c = fold(name[0]);
     return c < compact_.size() ? compact_[c] : SipHeader::other;
   }
   const uint8_t slot = by_hash_[name_hash(name)];
   if (slot == kNoHeader) return SipHeader::other;
   if (slot == kAmbiguous) return sip_header_from_name(name);
   const auto id = static_cast<SipHeader>(slot);
+  if (names_[slot].size() != name.size()) return SipHeader::other;
+#ifdef SIPWALL_SIP_NIBBLE
+  // name is a token of at most 32 octets here, so folding both sides is exact (token_iequals).
+  const char* const folded = folded_[slot].bytes.data();
+  const __m128i fold = _mm_set1_epi8(0x20);
+  const auto eq16 = [&](size_t k) {
+    const __m128i v = _mm_or_si128(load16(name.data() + k, lim), fold);
+    return static_cast<uint32_t>(_mm_movemask_epi8(
+        _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(folded + k)))));
+  };
+  uint32_t eq = eq16(0);
+  if (name.size() > 16) eq |= eq16(16) << 16;
+  const uint32_t want = name.size() >= 32 ? ~0u : (1u << name.size()) - 1;
+  return (eq & want) == want ? id : SipHeader::other;
+#else
   return token_iequals(names_[slot], name) ? id : SipHeader::other;  // name is a token
+#endif
 }
 
 SipError SipValidator::parse_start_line(std::string_view line, const char* lim,
@@ -169,9 +194,27 @@ SipError SipValidator::parse_request_line(std::string_view line, const char* lim
   const size_t method_end = scan<kToken>(line, 0, lim);
   if (method_end == 0 || method_end == line.size()) return SipError::bad_start_line;
   if (line[method_end] != ' ') return SipError::bad_method;  // a non-token octet in the method
+  const auto accept = [&](std::string_view uri) {
+    m.is_request = true;
+    m.method_token = line.substr(0, method_end);
+    m.method = sip_method_from_token(m.method_token);
+    m.request_uri = uri;
+    return SipError::ok;
+  };
   size_t uri_begin = method_end + 1;
+  constexpr std::string_view kSpVersion = " SIP/2.0";
+  if (!liberal && line.size() > uri_begin + kSpVersion.size() && line.ends_with(kSpVersion)) {
+    // The common shape: the URI is all between, when it holds no SP. Checking it needs no
+    // search for the SP first, so the search is off the critical path.
+    const std::string_view uri =
+        line.substr(uri_begin, line.size() - kSpVersion.size() - uri_begin);
+    const bool uri_ok = sip_uri_is_valid(uri, /*allow_headers=*/false, lim);
+    if (find_byte(uri, ' ', 0, lim) == std::string_view::npos) {
+      return uri_ok ? accept(uri) : SipError::bad_request_uri;
+    }
+  }
   if (liberal) uri_begin = skip(line, uri_begin, kWsp);
-  const size_t uri_end = line.find(' ', uri_begin);
+  const size_t uri_end = find_byte(line, ' ', uri_begin, lim);
   if (uri_end == std::string_view::npos || uri_end == uri_begin) return SipError::bad_start_line;
   size_t version_begin = uri_end + 1;
   std::string_view version_end_trimmed = line;
@@ -183,7 +226,7 @@ SipError SipValidator::parse_request_line(std::string_view line, const char* lim
   }
   if (version_begin > version_end_trimmed.size()) return SipError::bad_start_line;
   const std::string_view version = version_end_trimmed.substr(version_begin);
-  if (version != kVersion) {
+  if (!equals(version, "SIP/2.0")) {
     const bool other_version = version.starts_with("SIP/") && !version.starts_with(kVersion) &&
                                version.find(' ') == std::string_view::npos;
     return other_version ? SipError::bad_version : SipError::bad_start_line;
@@ -193,11 +236,7 @@ SipError SipValidator::parse_request_line(std::string_view line, const char* lim
     uri = uri.substr(1, uri.size() - 2);  // ltgtruri.dat
   }
   if (!sip_uri_is_valid(uri, /*allow_headers=*/liberal, lim)) return SipError::bad_request_uri;
-  m.is_request = true;
-  m.method_token = line.substr(0, method_end);
-  m.method = sip_method_from_token(m.method_token);
-  m.request_uri = uri;
-  return SipError::ok;
+  return accept(uri);
 }
 
 // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
@@ -245,7 +284,9 @@ SipError SipValidator::check_field(const SipHeaderField& f, Scan& scan) const {
       uint32_t number = 0;
       std::string_view method;
       if (!sip_parse_cseq(f.value, number, method, scan.lim)) return SipError::bad_cseq;
-      if (scan.is_request && method != scan.method_token) return SipError::cseq_method_mismatch;
+      if (scan.start->is_request && method != scan.start->method_token) {
+        return SipError::cseq_method_mismatch;
+      }
       return SipError::ok;
     }
     case SipHeader::max_forwards: {
@@ -289,8 +330,7 @@ SipError SipValidator::validate(std::string_view d, SipMessage& out) {
   // fields are checked, as before.
   lines.count_bare_from(pos);
   Scan scan;
-  scan.is_request = m.is_request;
-  scan.method_token = m.method_token;
+  scan.start = &m;
   scan.lim = base + n;
   size_t count = 0;
   size_t body_begin = 0;
@@ -346,18 +386,23 @@ SipError SipValidator::validate(std::string_view d, SipMessage& out) {
     const size_t name_end = i;
     if (name_end == start) [[unlikely]]
       return SipError::bad_header_line;
-    while (is(base[i], kWsp)) ++i;
-    if (base[i] != ':') [[unlikely]]
-      return SipError::bad_header_line;
-    size_t vb = i + 1;
+    size_t vb = name_end + 2;
     size_t ve = end;
-    while (vb < ve && is(base[vb], kLws)) ++vb;
+    // Almost every field is "name: value": the HCOLON loops below would stop exactly there.
+    if (base[name_end] != ':' || base[name_end + 1] != ' ' || vb >= end || is(base[vb], kLws))
+        [[unlikely]] {
+      while (is(base[i], kWsp)) ++i;
+      if (base[i] != ':') [[unlikely]]
+        return SipError::bad_header_line;
+      vb = i + 1;
+      while (vb < ve && is(base[vb], kLws)) ++vb;
+    }
     while (ve > vb && is(base[ve - 1], kLws)) --ve;
 
     SipHeaderField& f = headers_[count++];
     f.name = std::string_view(base + start, name_end - start);
     f.value = std::string_view(base + vb, ve - vb);
-    f.id = lookup(f.name);
+    f.id = lookup(f.name, base + n);
     if (f.id == SipHeader::other) continue;
     const uint32_t b = bit(f.id);
     if ((scan.seen & b & kSingleValued) != 0) [[unlikely]]
@@ -380,10 +425,11 @@ SipError SipValidator::validate(std::string_view d, SipMessage& out) {
       return SipError::body_truncated;
     body_len = scan.content_length;
   }
-  m.raw = d.substr(0, body_begin + body_len);
-  m.body = d.substr(body_begin, body_len);
-  m.headers = std::span<const SipHeaderField>(headers_.data(), count);
+  // The start-line fields of m were stored long ago; the rest go straight to out.
   out = m;
+  out.raw = d.substr(0, body_begin + body_len);
+  out.body = d.substr(body_begin, body_len);
+  out.headers = std::span<const SipHeaderField>(headers_.data(), count);
   return SipError::ok;
 }
 

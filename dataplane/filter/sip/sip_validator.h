@@ -83,7 +83,7 @@ class SipValidator {
   SipError parse_request_line(std::string_view line, const char* lim, SipMessage& m) const;
   SipError parse_status_line(std::string_view line, SipMessage& m) const;
   SipError check_field(const SipHeaderField& f, Scan& scan) const;
-  SipHeader lookup(std::string_view name) const;
+  SipHeader lookup(std::string_view name, const char* lim) const;
 
   SipValidatorConfig cfg_;
   std::vector<SipHeaderField> headers_;
@@ -92,6 +92,12 @@ class SipValidator {
   std::array<SipHeader, 128> compact_{};
   std::array<uint8_t, 256> by_hash_{};
   std::array<std::string_view, kSipHeaderCount> names_{};
+  // The same names (at most 19 octets) with every octet OR 0x20, zero-padded: one or two
+  // 16-octet compares.
+  struct FoldedName {
+    alignas(16) std::array<char, 32> bytes;
+  };
+  std::array<FoldedName, kSipHeaderCount> folded_{};
 };
 
 }  // namespace sipwall

@@ -139,6 +139,9 @@ std::string typical_invite() {
 }
 
 // Short messages built around the fast-path shapes (simple Via, <sip:...>;tag= name-addrs).
+// The last ones sit on the edges where a fast path hands over to the full parser: scheme case,
+// '@' and ':' in the userinfo, ports, '=' in URI parameters, escapes, '?', IPv6 hosts, trailing
+// dots, quoted display names, LWS around separators.
 std::vector<std::string> shaped_messages() {
   return {
       "OPTIONS sip:a.example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n"
@@ -150,6 +153,18 @@ std::vector<std::string> shaped_messages() {
       "REGISTER sip:reg.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 255.255.255.255\r\n"
       "From: <sip:u@reg.example.com>;tag=a\r\nTo: <sip:u@reg.example.com>\r\nCall-ID: q\r\n"
       "CSeq: 1 REGISTER\r\nContact: <sip:u@1.2.3.4;transport=tcp?h=v>;q=0.5,<tel:+1234>\r\n\r\n",
+      "INVITE SIPS:u@h.example.com.:65535;a=b;c SIP/2.0\r\n"
+      "Via: sip/2.0/udp 1.2.3.4:5060;branch=z9hG4bK1;rport;received=10.0.0.2\r\n"
+      "From: \"A \\\"B\" <sip:u:pw@h.example.com;x=%41>;tag=1;y\r\n"
+      "To: \"\"  <sips:h-1.example.com:1;maddr=2001:db8::1;lr>\r\nCall-ID: c@d\r\n"
+      "CSeq: 3 INVITE\r\nContact: <sip:h.example.com>, \"x\" <sip:a@b.c;p=1>\r\n\r\n",
+      "REGISTER sip:1.2.3.4:5060;transport=udp SIP/2.0\r\n"
+      "Via: SIP/2.0/TLS a.b.c;branch=\"q\" , SIP/2.0/UDP a.b;x=y\r\n"
+      "From: <sip:u@a.b.c>\t;tag=1\r\nTo: <sip:u@a.b.c;x> ;y=1\r\nCall-ID: c\r\n"
+      "CSeq: 3 REGISTER\r\nContact: < sip:u@a.b.c >;expires=1\r\n\r\n",
+      "OPTIONS sip:u@[::1]:5060 SIP/2.0\r\nVia: SIP/2.0/UDP  h.example.com:0;a=[::1]\r\n"
+      "From: x <sip:u@a.b.c?h=v>;tag=1\r\nTo: <sip:u@a.b.c;x=y;z>\r\nCall-ID: c\r\n"
+      "CSeq: 3 OPTIONS\r\nContact: <sip:u@a.b.c:65536>\r\n\r\n",
   };
 }
 
@@ -359,6 +374,66 @@ std::string message_with(const std::string& name, const std::string& value) {
   }
   s += name + ": " + value + "\r\n\r\n";
   return s;
+}
+
+// Values on the edges of the fast paths (simple URI, Via, name-addr), with every special byte
+// inserted at and substituted for every position: in a message and in the public parsers.
+TEST(SipDifferential, FastPathEdgeValues) {
+  const std::vector<std::pair<std::string, std::string>> values = {
+      {"Via", "SIP/2.0/UDP 1.2.3.4:5060;branch=z9hG4bK1;rport"},
+      {"Via", "sIp/2.0/tcp h.example.com.;received=[::1];x=\"y\""},
+      {"Via", "SIP/2.0/UDP 255.255.255.255:1"},
+      {"From", "\"A \\\"B\" <sip:u@h.example.com;user=phone>;tag=1"},
+      {"From", "<SIPS:+1@a-b.c:05060;lr;x=%41>;tag=a.b"},
+      {"To", "\"\"\t<sip:u:p@[2001:db8::1]>"},
+      {"To", "<sip:h.example.com?x=y>;tag=1"},
+      {"Contact", "<sip:u@1.2.3.4:5060;transport=udp>;expires=60"},
+      {"Contact", "\"x\" <sip:a@b.c>;q=0.5, <sip:d@e.f>"},
+      {"Contact", "<tel:+1234;p=q>"},
+      // 64-octet URIs and parameter runs: the edges of the fast paths' masks.
+      {"To", "<sip:" + std::string(59, 'u') + "@>"},
+      {"To", "<sip:" + std::string(58, 'h') + ".c>;a"},
+      {"From", "<sip:h>;" + std::string(62, 't') + ";"},
+      {"From", "<sip:h>;" + std::string(61, 't') + "=v"},
+  };
+  size_t failures = 0;
+  size_t runs = 0;
+  const std::string bytes = kSpecials + "sS2";
+  for (const auto& [name, value] : values) {
+    std::vector<std::string> variants = {value};
+    for (size_t pos = 0; pos <= value.size(); ++pos) {
+      for (const char c : bytes) {
+        std::string ins = value;
+        ins.insert(pos, 1, c);
+        variants.push_back(ins);
+        if (pos < value.size()) {
+          std::string sub = value;
+          sub[pos] = c;
+          variants.push_back(sub);
+        }
+      }
+    }
+    for (const auto& v : variants) {
+      check_all(message_with(name, v), failures, runs);
+      const Buf b(v);
+      size_t fv = 0;
+      size_t rv = 0;
+      const bool same =
+          static_cast<int>(sip_check_via(b.view(), fv)) ==
+              static_cast<int>(reference::sip_check_via(b.view(), rv)) &&
+          fv == rv &&
+          sip_name_addr_is_valid(b.view(), false) ==
+              reference::sip_name_addr_is_valid(b.view(), false) &&
+          sip_name_addr_is_valid(b.view(), true) ==
+              reference::sip_name_addr_is_valid(b.view(), true) &&
+          sip_contact_is_valid(b.view(), false) ==
+              reference::sip_contact_is_valid(b.view(), false) &&
+          sip_contact_is_valid(b.view(), true) == reference::sip_contact_is_valid(b.view(), true);
+      if (!same && ++failures <= 10) ADD_FAILURE() << "value " << show(v);
+    }
+  }
+  EXPECT_EQ(failures, 0u);
+  EXPECT_GT(runs, 30000u);
 }
 
 TEST(SipDifferential, RandomHeaderValues) {
