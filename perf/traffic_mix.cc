@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <string_view>
 
 #include "frame_builder.h"
 #include "sip_samples.h"
@@ -62,23 +63,23 @@ void finish(TrafficMix& mix, std::mt19937& rng) {
   for (size_t i = 0; i < n; ++i) mix.times[i] = i * kNanosPerSecond / n;
 }
 
-}  // namespace
-
-TrafficMix make_mix_a(size_t packets) {
-  std::mt19937 rng(42);
-  TrafficMix mix{"a", {}, {}};
-  const size_t rtp = packets * 60 / 100;
-  const size_t sip = packets * 25 / 100;
-  const size_t bad = packets - rtp - sip;
+// The three parts of mix (a), each also runnable alone to see what one class costs.
+void add_rtp(TrafficMix& mix, size_t count) {
   constexpr uint32_t kFlows = 1000;  // 60% of the second over 1000 flows: far below 200/s each
-  for (size_t i = 0; i < rtp; ++i) {
+  for (size_t i = 0; i < count; ++i) {
     mix.frames.push_back(rtp_frame(static_cast<uint32_t>(i % kFlows), static_cast<uint16_t>(i)));
   }
-  for (size_t i = 0; i < sip; ++i) {
+}
+
+void add_legit_sip(TrafficMix& mix, size_t count, std::mt19937& rng) {
+  for (size_t i = 0; i < count; ++i) {
     const uint32_t src = static_cast<uint32_t>(rng() % 10000);
     mix.frames.push_back(sip_frame(v4(src), legit_sip(rng, src, 500 + rng() % 401)));
   }
-  for (size_t i = 0; i < bad; ++i) {
+}
+
+void add_bad(TrafficMix& mix, size_t count, std::mt19937& rng) {
+  for (size_t i = 0; i < count; ++i) {
     const uint32_t src = 20000 + static_cast<uint32_t>(rng() % 1000);
     SipSample s;
     s.call_id = std::to_string(i) + "@bad";
@@ -104,16 +105,37 @@ TrafficMix make_mix_a(size_t packets) {
         break;
     }
   }
-  finish(mix, rng);
-  return mix;
 }
 
-TrafficMix make_mix_b(size_t packets) {
-  std::mt19937 rng(7);
-  TrafficMix mix{"b", {}, {}};
-  for (size_t i = 0; i < packets; ++i) {
-    const uint32_t src = static_cast<uint32_t>(rng() % 20000);
-    mix.frames.push_back(sip_frame(v4(src), legit_sip(rng, src, 800, false)));
+}  // namespace
+
+std::optional<TrafficMix> make_mix(std::string_view name, size_t packets) {
+  const size_t rtp = packets * 60 / 100;
+  const size_t sip = packets * 25 / 100;
+  const size_t bad = packets - rtp - sip;
+  TrafficMix mix{std::string(name), {}, {}};
+  if (name == "b") {
+    std::mt19937 rng(7);
+    for (size_t i = 0; i < packets; ++i) {
+      const uint32_t src = static_cast<uint32_t>(rng() % 20000);
+      mix.frames.push_back(sip_frame(v4(src), legit_sip(rng, src, 800, false)));
+    }
+    finish(mix, rng);
+    return mix;
+  }
+  std::mt19937 rng(42);
+  if (name == "a") {
+    add_rtp(mix, rtp);
+    add_legit_sip(mix, sip, rng);
+    add_bad(mix, bad, rng);
+  } else if (name == "a-rtp") {
+    add_rtp(mix, rtp);
+  } else if (name == "a-sip") {
+    add_legit_sip(mix, sip, rng);
+  } else if (name == "a-bad") {
+    add_bad(mix, bad, rng);
+  } else {
+    return std::nullopt;
   }
   finish(mix, rng);
   return mix;

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/time.h"
@@ -17,10 +19,11 @@ struct TrafficMix {
   std::vector<Nanos> times;
 };
 
-// (a) 60% RTP 200-byte frames, 25% SIP 500-900 bytes from 10k sources, 15% flood, malformed
-// SIP and scanners.
-TrafficMix make_mix_a(size_t packets);
-// (b) 100% valid SIP of about 800 bytes, every message scanned by the default signatures.
-TrafficMix make_mix_b(size_t packets);
+// "a": 60% RTP 200-byte frames, 25% SIP 500-900 bytes from 10k sources, 15% flood, malformed
+// SIP and scanners. "a-rtp", "a-sip", "a-bad": one of those three parts alone (same packets,
+// same count), to see what each class costs.
+// "b": 100% valid SIP of about 800 bytes, every message scanned by the default signatures.
+// nullopt for any other name.
+std::optional<TrafficMix> make_mix(std::string_view name, size_t packets);
 
 }  // namespace sipwall::perf

@@ -40,10 +40,15 @@ Nanos Worker::tsc_now() const {
   return tsc / tsc_hz_ * kNanosPerSecond + tsc % tsc_hz_ * kNanosPerSecond / tsc_hz_;
 }
 
-Nanos Worker::packet_time(uint64_t seq) const {
+Nanos Worker::packet_time(uint64_t seq) {
   if (setup_.clock == ClockMode::capture) return setup_.packet_times[seq];
-  const uint64_t n = setup_.packet_times.size();
-  return setup_.packet_times[seq % n] + (seq / n) * setup_.replay_period;
+  // Replay walks the table round after round; no division per packet.
+  const Nanos t = setup_.packet_times[replay_index_] + replay_offset_;
+  if (++replay_index_ == setup_.packet_times.size()) {
+    replay_index_ = 0;
+    replay_offset_ += setup_.replay_period;
+  }
+  return t;
 }
 
 std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {

@@ -91,7 +91,8 @@ class Worker final : private DecisionSink {
  private:
   void decide(uint64_t cookie, const Decision& decision) override;
   Nanos tsc_now() const;
-  Nanos packet_time(uint64_t seq) const;
+  // The time of the packet with RX sequence number `seq`; called once per packet, in order.
+  Nanos packet_time(uint64_t seq);
   std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
   void forward_inside_burst();
   void adopt_published_policy();
@@ -107,6 +108,8 @@ class Worker final : private DecisionSink {
   BeforePacket before_packet_;
   IoCounters io_;
   uint64_t next_seq_ = 0;
+  size_t replay_index_ = 0;  // replay: position in packet_times and the offset of this round
+  Nanos replay_offset_ = 0;
   uint64_t tsc_hz_ = 0;
   uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;

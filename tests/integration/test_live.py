@@ -103,14 +103,28 @@ class LiveMode(unittest.TestCase):
         if os.environ.get("SIPWALL_KEEP_TMP") != "1":
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def run_live(self, capture: Path, out: Path) -> tuple[int, str]:
+    def run_live(self, capture: Path | list[Path], out: Path) -> tuple[int, str]:
+        """Runs the program until every packet is judged. A list of captures gives one RX
+        queue (and one worker lcore) per capture; queue q of every port then writes
+        <port>-q<q>.pcap, where a single capture writes <port>.pcap."""
         out.mkdir(parents=True, exist_ok=True)
-        expected = len(read_pcap(capture).records)
-        cmd = [str(BINARY), "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+        captures = capture if isinstance(capture, list) else [capture]
+        expected = sum(len(read_pcap(c).records) for c in captures)
+
+        def tx(port: str) -> str:
+            if len(captures) == 1:
+                return f"tx_pcap={out / (port + '.pcap')}"
+            return ",".join(f"tx_pcap={out / f'{port}-q{q}.pcap'}" for q in range(len(captures)))
+
+        rx = ",".join(f"rx_pcap={c}" for c in captures)
+        # Worker lcores share the machine's CPUs (CI has two): lcore 0 is the main one.
+        lcores = ["-l", "0-1"] if len(captures) == 1 else [
+            "--lcores", ",".join(["0@0"] + [f"{q + 1}@{q % 2}" for q in range(len(captures))])]
+        cmd = [str(BINARY), *lcores, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
                "--no-telemetry", "--log-level=error", "--file-prefix", f"sipwall-live-{os.getpid()}",
-               "--vdev", f"net_pcap_out0,rx_pcap={capture},tx_pcap={out / 'outside.pcap'}",
-               "--vdev", f"net_pcap_in0,tx_pcap={out / 'inside.pcap'}",
-               "--vdev", f"net_pcap_punt0,tx_pcap={out / 'punt.pcap'}",
+               "--vdev", f"net_pcap_out0,{rx},{tx('outside')}",
+               "--vdev", f"net_pcap_in0,{tx('inside')}",
+               "--vdev", f"net_pcap_punt0,{tx('punt')}",
                "--", "--stats-interval", "1", "--metrics", "127.0.0.1:0"]
         log = out / "stdout.txt"
         with open(log, "w") as stdout:
@@ -317,6 +331,28 @@ class LiveMode(unittest.TestCase):
         self.assertIn("reloads refused 1", status)
         self.assertIn(f"{rules}:1:", status)
         self.assertFalse(sock.exists(), "the control socket is removed on exit")
+
+    def test_two_workers_each_judge_their_own_queue(self) -> None:
+        """Two worker lcores, each polling its own RX queue of the outside port: every packet is
+        judged once, the totals are the sum of both captures' offline results, and what queue q
+        passes or punts leaves on queue q of the inside or punt port, in its input order."""
+        names = ["scanner", "malformed"]
+        captures = [self.tmp / "captures" / f"{n}.pcap" for n in names]
+        offline = [self.run_offline(c, self.tmp / f"{n}-offline-2w") for n, c in zip(names, captures)]
+        out = self.tmp / "two-workers-live"
+        rc, text = self.run_live(captures, out)
+        self.assertEqual(rc, 0, text)
+        self.assertIn("workers=2", text)
+        counters = parse_counters(text)
+        self.assertEqual(counters["rx_outside"], sum(s["packets"] for _, s in offline), text)
+        for key in ("pass", "punt", "drop"):
+            self.assertEqual(counters[key], sum(s[key] for _, s in offline), f"{key}:\n{text}")
+        for q, (capture, (verdicts, _)) in enumerate(zip(captures, offline)):
+            frames = [r.data for r in read_pcap(capture).records]
+            for verdict, port in (("pass", "inside"), ("punt", "punt")):
+                want = [f for f, v in zip(frames, verdicts) if v["verdict"] == verdict]
+                got = [r.data for r in read_pcap(out / f"{port}-q{q}.pcap").records]
+                self.assertEqual(got, want, f"queue {q}: {port} does not hold the {verdict} packets")
 
     def test_scanner_capture(self) -> None:
         self.check_capture("scanner")

@@ -1,7 +1,9 @@
 #include "common/ip_address.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -15,10 +17,9 @@ IpAddress IpAddress::v4(std::span<const uint8_t, 4> octets) {
 }
 
 IpAddress IpAddress::v4(uint32_t host_order) {
-  const std::array<uint8_t, 4> o = {static_cast<uint8_t>(host_order >> 24),
-                                    static_cast<uint8_t>(host_order >> 16),
-                                    static_cast<uint8_t>(host_order >> 8),
-                                    static_cast<uint8_t>(host_order)};
+  const std::array<uint8_t, 4> o = {
+      static_cast<uint8_t>(host_order >> 24), static_cast<uint8_t>(host_order >> 16),
+      static_cast<uint8_t>(host_order >> 8), static_cast<uint8_t>(host_order)};
   return v4(std::span<const uint8_t, 4>(o));
 }
 
@@ -43,17 +44,6 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 uint32_t IpAddress::v4_host_order() const {
   return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
          uint32_t{bytes[3]};
-}
-
-IpAddress IpAddress::masked(unsigned prefix_len) const {
-  IpAddress a = *this;
-  const unsigned width = bit_width();
-  if (prefix_len >= width) return a;
-  const unsigned full = prefix_len / 8;
-  const unsigned rem = prefix_len % 8;
-  if (rem != 0) a.bytes[full] &= static_cast<uint8_t>(0xFFu << (8 - rem));
-  for (unsigned i = full + (rem != 0 ? 1 : 0); i < 16; ++i) a.bytes[i] = 0;
-  return a;
 }
 
 std::string IpAddress::to_string() const {

@@ -1,7 +1,11 @@
 #pragma once
 
+#include <endian.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +30,7 @@ struct IpAddress {
   unsigned bit_width() const { return is_v4() ? 32 : 128; }
   uint32_t v4_host_order() const;
   // The address with every bit past prefix_len cleared (prefix_len is clamped to the width).
+  // Inline: it runs for every token bucket key.
   IpAddress masked(unsigned prefix_len) const;
   std::string to_string() const;
 
@@ -43,5 +48,22 @@ struct IpPrefix {
 
   bool operator==(const IpPrefix&) const = default;
 };
+
+inline IpAddress IpAddress::masked(unsigned prefix_len) const {
+  const unsigned width = bit_width();
+  if (prefix_len >= width) return *this;
+  // Two 64-bit words in network order: one AND each instead of a loop over the bytes.
+  uint64_t words[2];
+  std::memcpy(words, bytes.data(), 16);
+  for (unsigned w = 0; w < 2; ++w) {
+    const unsigned keep = std::min(64u, prefix_len - std::min(prefix_len, 64 * w));
+    const uint64_t mask = keep == 0 ? 0 : ~uint64_t{0} << (64 - keep);
+    words[w] &= htobe64(mask);
+  }
+  IpAddress a;
+  a.family = family;
+  std::memcpy(a.bytes.data(), words, 16);
+  return a;
+}
 
 }  // namespace sipwall

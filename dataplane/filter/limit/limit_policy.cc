@@ -72,12 +72,6 @@ std::span<const uint8_t> LimitPolicy::request_slots(std::string_view method) con
   return other_methods_;
 }
 
-BucketKey LimitPolicy::key(uint8_t slot, const IpAddress& source, uint16_t port) const {
-  const CompiledSlot& c = slots_[slot];
-  const unsigned len = source.is_v4() ? c.v4_prefix : c.v6_prefix;
-  return BucketKey{source.masked(len), c.rtp ? port : uint16_t{0}, slot};
-}
-
 BucketParams LimitPolicy::params(uint8_t slot, const IpAddress& source) const {
   const CompiledSlot& c = slots_[slot];
   if (!c.override_params.empty()) {

@@ -79,4 +79,11 @@ class LimitPolicy {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> methods_;
 };
 
+// Inline: the pipeline builds one or two keys per packet.
+inline BucketKey LimitPolicy::key(uint8_t slot, const IpAddress& source, uint16_t port) const {
+  const CompiledSlot& c = slots_[slot];
+  const unsigned len = source.is_v4() ? c.v4_prefix : c.v6_prefix;
+  return BucketKey{source.masked(len), c.rtp ? port : uint16_t{0}, slot};
+}
+
 }  // namespace sipwall

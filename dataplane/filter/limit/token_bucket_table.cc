@@ -114,29 +114,17 @@ TokenBucketTable::TokenBucketTable(size_t requested, uint64_t hash_seed)
 
 TokenBucketTable::~TokenBucketTable() = default;
 
-TokenBucketTable::Probe TokenBucketTable::probe(const BucketKey& key) const {
+TokenBucketTable::Probe TokenBucketTable::probe(const BucketKey& key, uint64_t key_hash) const {
+  const limit_detail::KeyWords w = limit_detail::words_of(key);
   Probe p{};
-  std::memcpy(&p.lo, key.source.bytes.data(), 8);
-  std::memcpy(&p.hi, key.source.bytes.data() + 8, 8);
-  p.extra = uint32_t{key.port} | (uint32_t{key.limit} << 16) |
-            (uint32_t{static_cast<uint8_t>(key.source.family)} << 24);
-  const uint64_t h = hash_(p.lo, p.hi, p.extra);
-  const size_t b1 = h & bucket_mask_;
-  size_t b2 = (h >> 24) & bucket_mask_;
-  if (b2 == b1) b2 ^= 1;
-  p.tag = static_cast<uint16_t>(h >> 48);
+  p.lo = w.lo;
+  p.hi = w.hi;
+  p.extra = w.extra;
+  p.tag = static_cast<uint16_t>(key_hash >> 48);
   if (p.tag == 0) p.tag = 1;  // 0 marks an empty slot
-  p.first = &buckets_[b1];
-  p.second = &buckets_[b2];
+  p.first = &buckets_[first_bucket(key_hash)];
+  p.second = &buckets_[second_bucket(key_hash)];
   return p;
-}
-
-void TokenBucketTable::prefetch(const BucketKey& key) const {
-  // Only the two header lines: prefetching whole buckets (12 lines a key) for a burst ran out of
-  // line-fill buffers and stalled (mix b 750 -> 675 ns per packet with headers only).
-  const Probe p = probe(key);
-  __builtin_prefetch(p.first, 1);
-  __builtin_prefetch(p.second, 1);
 }
 
 TokenBucketTable::Slot TokenBucketTable::find(const Probe& p) const {
@@ -189,8 +177,9 @@ TokenBucketTable::Slot TokenBucketTable::insert(const Probe& p, Nanos now) {
   return slot;
 }
 
-bool TokenBucketTable::consume(const BucketKey& key, BucketParams params, Nanos now) {
-  const Probe p = probe(key);
+bool TokenBucketTable::consume(const BucketKey& key, uint64_t key_hash, BucketParams params,
+                               Nanos now) {
+  const Probe p = probe(key, key_hash);
   Slot slot = find(p);
   const bool fresh = slot.bucket == nullptr;
   if (fresh) slot = insert(p, now);
@@ -212,7 +201,7 @@ bool TokenBucketTable::consume(const BucketKey& key, BucketParams params, Nanos 
 
 std::optional<uint64_t> TokenBucketTable::tokens(const BucketKey& key, BucketParams params,
                                                  Nanos now) const {
-  const Slot slot = find(probe(key));
+  const Slot slot = find(probe(key, hash(key)));
   if (slot.bucket == nullptr) return std::nullopt;
   const Entry& e = slot.bucket->entry[slot.index];
   return refill(e.tokens, now > e.last ? now - e.last : 0, params) / kNanoTokensPerToken;

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -12,6 +13,24 @@
 #include "limit/limit_config.h"
 
 namespace sipwall {
+
+namespace limit_detail {
+// A key as the hash and the stored entries see it.
+struct KeyWords {
+  uint64_t lo;     // source address bytes 0..7 as loaded from memory
+  uint64_t hi;     // bytes 8..15
+  uint32_t extra;  // port | limit << 16 | family << 24
+};
+
+inline KeyWords words_of(const BucketKey& key) {
+  KeyWords w{};
+  std::memcpy(&w.lo, key.source.bytes.data(), 8);
+  std::memcpy(&w.hi, key.source.bytes.data() + 8, 8);
+  w.extra = uint32_t{key.port} | (uint32_t{key.limit} << 16) |
+            (uint32_t{static_cast<uint8_t>(key.source.family)} << 24);
+  return w;
+}
+}  // namespace limit_detail
 
 struct TableStats {
   size_t capacity = 0;          // slots (the requested capacity rounded up)
@@ -56,13 +75,29 @@ class TokenBucketTable {
   TokenBucketTable(const TokenBucketTable&) = delete;
   TokenBucketTable& operator=(const TokenBucketTable&) = delete;
 
-  // Takes one token; true = conforming, false = over the limit (the packet is a flood drop).
-  // A source seen for the first time starts with a full bucket.
-  bool consume(const BucketKey& key, BucketParams params, Nanos now);
+  // The key's keyed hash: computed once per packet and handed to prefetch() and consume(),
+  // which would otherwise each hash again.
+  uint64_t hash(const BucketKey& key) const {
+    const limit_detail::KeyWords w = limit_detail::words_of(key);
+    return hash_(w.lo, w.hi, w.extra);
+  }
 
-  // Hashes the key and prefetches the header lines of its two candidate buckets. For bursts:
-  // prefetch every packet's key, then consume them in order.
-  void prefetch(const BucketKey& key) const;
+  // Takes one token; true = conforming, false = over the limit (the packet is a flood drop).
+  // A source seen for the first time starts with a full bucket. `key_hash` is hash(key).
+  bool consume(const BucketKey& key, uint64_t key_hash, BucketParams params, Nanos now);
+  bool consume(const BucketKey& key, BucketParams params, Nanos now) {
+    return consume(key, hash(key), params, now);
+  }
+
+  // Prefetches the header lines of the key's two candidate buckets. For bursts: prefetch every
+  // packet's keys, then consume them in order.
+  void prefetch(uint64_t key_hash) const {
+    // Only the two header lines: prefetching whole buckets (12 lines a key) for a burst ran out
+    // of line-fill buffers and stalled (mix b 750 -> 675 ns per packet with headers only).
+    __builtin_prefetch(&buckets_[first_bucket(key_hash)], 1);
+    __builtin_prefetch(&buckets_[second_bucket(key_hash)], 1);
+  }
+  void prefetch(const BucketKey& key) const { prefetch(hash(key)); }
 
   // Tokens the key's bucket holds at `now` (whole tokens, rounded down), or nullopt when the
   // source is not tracked. Read-only: for tests, control-plane queries and debugging.
@@ -78,7 +113,13 @@ class TokenBucketTable {
     unsigned index;
   };
 
-  Probe probe(const BucketKey& key) const;
+  Probe probe(const BucketKey& key, uint64_t key_hash) const;
+  size_t first_bucket(uint64_t key_hash) const { return key_hash & bucket_mask_; }
+  size_t second_bucket(uint64_t key_hash) const {
+    const size_t b1 = first_bucket(key_hash);
+    const size_t b2 = (key_hash >> 24) & bucket_mask_;
+    return b2 == b1 ? b2 ^ 1 : b2;
+  }
   Slot find(const Probe& p) const;
   Slot insert(const Probe& p, Nanos now);
 

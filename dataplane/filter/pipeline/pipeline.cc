@@ -57,6 +57,7 @@ struct Prepared {
   StartLine start;
   uint8_t key_count = 0;
   std::array<BucketKey, kMaxKeysPerPacket> keys;
+  std::array<uint64_t, kMaxKeysPerPacket> key_hashes;  // TokenBucketTable::hash of each key
 };
 
 }  // namespace
@@ -134,11 +135,10 @@ struct Pipeline::Stages {
       out.route = Route::sip_udp;
       out.start = peek_start_line(as_text(p.l4_payload));
       const LimitPolicy& limits = policy->limits();
-      for (const uint8_t slot : limits.sip_all())
-        out.keys[out.key_count++] = limits.key(slot, p.src, 0);
+      for (const uint8_t slot : limits.sip_all()) add_key(out, slot, p.src, 0);
       if (out.start.is_request) {
         for (const uint8_t slot : limits.request_slots(out.start.method)) {
-          out.keys[out.key_count++] = limits.key(slot, p.src, 0);
+          add_key(out, slot, p.src, 0);
         }
       }
       return;
@@ -152,7 +152,7 @@ struct Pipeline::Stages {
       case TrafficClass::rtcp:
         out.route = Route::media;
         for (const uint8_t slot : policy->limits().rtp_flow()) {
-          out.keys[out.key_count++] = policy->limits().key(slot, p.src, p.dst_port);
+          add_key(out, slot, p.src, p.dst_port);
         }
         return;
       default:
@@ -161,8 +161,16 @@ struct Pipeline::Stages {
     }
   }
 
+  // Builds the key in place: a key returned through the stack and copied over stalls on store
+  // forwarding (odd-sized struct, read back with wider loads).
+  void add_key(Prepared& out, uint8_t slot, const IpAddress& source, uint16_t port) const {
+    BucketKey& key = out.keys[out.key_count];
+    key = policy->limits().key(slot, source, port);
+    out.key_hashes[out.key_count++] = buckets.hash(key);
+  }
+
   void prefetch(const Prepared& prepared) const {
-    for (uint8_t i = 0; i < prepared.key_count; ++i) buckets.prefetch(prepared.keys[i]);
+    for (uint8_t i = 0; i < prepared.key_count; ++i) buckets.prefetch(prepared.key_hashes[i]);
   }
 
   // Takes one token from every bucket the packet counts against, stopping at the first empty
@@ -171,7 +179,8 @@ struct Pipeline::Stages {
     const IpAddress& src = prepared.packet.src;
     for (uint8_t i = 0; i < prepared.key_count; ++i) {
       const BucketKey& key = prepared.keys[i];
-      if (!buckets.consume(key, policy->limits().params(key.limit, src), now)) {
+      const BucketParams params = policy->limits().params(key.limit, src);
+      if (!buckets.consume(key, prepared.key_hashes[i], params, now)) {
         return Decision::drop(DropReason::flood, key.limit);
       }
     }

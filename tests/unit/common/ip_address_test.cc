@@ -29,6 +29,24 @@ TEST(IpAddress, MaskClearsHostBitsOnly) {
   EXPECT_EQ(IpAddress::v4(0xC0A80A0Bu).masked(0).to_string(), "0.0.0.0");
 }
 
+// Every prefix length against a bit-by-bit reference: masked() works on 64-bit words, so the
+// lengths at and around the word boundary are where it could go wrong.
+TEST(IpAddress, MaskMatchesBitByBitReferenceAtEveryLength) {
+  for (const char* text : {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8:a5a5:5a5a:1:2:3:4",
+                           "255.255.255.255", "203.0.113.77"}) {
+    const IpAddress a = *IpAddress::parse(text);
+    for (unsigned len = 0; len <= 130; ++len) {
+      IpAddress expected = a;
+      for (unsigned bit = 0; bit < 128; ++bit) {
+        if (bit >= len && bit < a.bit_width()) {
+          expected.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+        }
+      }
+      EXPECT_EQ(a.masked(len), expected) << text << "/" << len;
+    }
+  }
+}
+
 TEST(IpPrefix, ParsesContainsAndRejectsBadLengths) {
   const auto p = IpPrefix::parse("10.1.2.3/8");
   ASSERT_TRUE(p);
