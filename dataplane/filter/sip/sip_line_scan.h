@@ -4,10 +4,15 @@
 // at a time, so the header section is read once instead of one memchr per line plus a pass
 // for bare CRs. The SIMD variants (SSE2, AVX2, AVX-512BW) and the scalar one give identical
 // masks; the widest one the build targets is used, the others stay compiled for the tests.
+// With AVX-512 (and in the scalar test build) each block also gets a token-class mask, from
+// which the validator reads where a header name ends.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
+
+#include "sip/sip_class_scan.h"
 
 #if defined(__SSE2__) || defined(__AVX2__) || defined(__AVX512BW__)
 #include <immintrin.h>
@@ -92,36 +97,60 @@ inline Masks masks(const char* p) {
 #endif
 }
 
+// The scanner is compiled into the library and into tests built for another target, and its
+// masks differ with the target (token masks only with AVX-512): an unnamed namespace gives
+// every translation unit its own copy, so the linker cannot mix members of two builds.
+namespace {
+
 // Walks the LFs of a datagram front to back, one 64-octet block at a time, and notes the
 // first bare CR (a CR not followed by LF) at or after the position given to count_bare_from().
+// An LF is handed out by clearing the lowest bit of the block's mask, so finding the next line
+// does not wait for the previous line's position: the lines of a block are found, and checked
+// out of order, in parallel. The block after the current one is loaded ahead, for the CR in
+// bit 63 and for header names that start near the end of the block (token_end).
 class LineScanner {
  public:
   static constexpr size_t npos = ~size_t{0};
 
-  LineScanner(const char* base, size_t n) : base_(base), n_(n) { load(0); }
-
-  // Position of the first LF at or after `from`, or npos. Calls must not go backwards
-  // (`from` at or after the previous result).
-  size_t next_lf(size_t from) {
-    while (true) {
-      if (from < block_) from = block_;
-      const size_t rel = from - block_;
-      if (rel < kBlock) {
-        const uint64_t m = lf_ & (~uint64_t{0} << rel);
-        if (m != 0) return block_ + static_cast<size_t>(__builtin_ctzll(m));
-      }
-      flush();
-      block_ += kBlock;
-      if (block_ >= n_) return npos;
-      load(block_);
-    }
+  LineScanner(const char* base, size_t n) : base_(base), n_(n) {
+    load(0, cur_);
+    load(kBlock, next_);
+    start_block();
   }
 
-  // Bare CRs before `from` (which must be in the loaded block or the one after) are ignored.
+  // The LFs in order: the first LF of the datagram on the first call, then the one after the
+  // previous result; npos when there is none left.
+  size_t next_lf() {
+    // Most calls find an LF left in the current block; the loop skips blocks without one.
+    while (__builtin_expect(lf_ == 0, 0)) {
+      if (!advance()) return npos;
+    }
+    const size_t at = block_ + static_cast<size_t>(__builtin_ctzll(lf_));
+    lf_ &= lf_ - 1;
+    return at;
+  }
+
+  // The first octet at or after `from` that is not a token octet (nor is any octet past the
+  // datagram), from the blocks' token masks; npos when it is not among the 64 octets from
+  // `from`, or where the masks are not kept (they cost more than a scan without AVX-512).
+  // `from` must be just past the last LF handed out: in the current block or at the start of
+  // the next.
+  size_t token_end(size_t from) const {
+    if constexpr (!sipchar::kMaskFastPaths) return npos;
+    const size_t rel = from - block_;
+    if (rel > kBlock) [[unlikely]]
+      return npos;
+    const uint64_t w =
+        rel < kBlock ? cur_.ntok >> rel | next_.ntok << 1 << (kBlock - 1 - rel) : next_.ntok;
+    return w != 0 ? from + static_cast<size_t>(__builtin_ctzll(w)) : npos;
+  }
+
+  // Bare CRs before `from` (which must be in the current block or at the start of the next)
+  // are ignored: those of the blocks left behind, and of the current one before `from`.
   void count_bare_from(size_t from) {
     const size_t rel = from - block_;
     bare_ = rel < kBlock ? bare_ & (~uint64_t{0} << rel) : 0;
-    counting_ = true;
+    first_bare_ = npos;
   }
 
   // Position of the first bare CR seen since count_bare_from(), npos if none so far.
@@ -131,27 +160,58 @@ class LineScanner {
   }
 
  private:
-  void load(size_t at) {
+  struct Block {
+    uint64_t cr = 0;
+    uint64_t lf = 0;
+    uint64_t ntok = ~uint64_t{0};  // not a token octet; past the datagram none is
+  };
+
+  void load(size_t at, Block& b) const {
+    if (at >= n_) {
+      b = Block{};
+      return;
+    }
+    const size_t len = n_ - at < kBlock ? n_ - at : kBlock;
     Masks m;
-    if (n_ - at >= kBlock) [[likely]] {
+    if (len == kBlock) [[likely]] {
       m = masks(base_ + at);
 #if defined(__AVX512BW__) && !defined(SIPWALL_SIP_SCALAR)
-    } else if (n_ > at) {
-      m = masks_avx512_tail(base_ + at, n_ - at);
-#endif
+    } else {
+      m = masks_avx512_tail(base_ + at, len);
+#else
     } else {
       char tail[kBlock] = {};  // NULs are neither CR nor LF
-      if (n_ > at) std::memcpy(tail, base_ + at, n_ - at);
+      std::memcpy(tail, base_ + at, len);
       m = masks(tail);
+#endif
     }
-    lf_ = m.lf;
+    b.cr = m.cr;
+    b.lf = m.lf;
+    if constexpr (sipchar::kMaskFastPaths) {
+      b.ntok =
+          ~sipchar::Block64(std::string_view(base_ + at, len), base_ + n_).bits<sipchar::kToken>();
+    }
+  }
+
+  // Moves to the next block; false at the end of the datagram.
+  bool advance() {
+    flush();
+    if (n_ - block_ <= kBlock) return false;
+    block_ += kBlock;
+    cur_ = next_;
+    load(block_ + kBlock, next_);
+    start_block();
+    return true;
+  }
+
+  void start_block() {
+    lf_ = cur_.lf;
     // A CR is bare unless the next octet is LF; the next octet of bit 63 is in the next block.
-    const bool next_lf = at + kBlock < n_ && base_[at + kBlock] == '\n';
-    bare_ = m.cr & ~((m.lf >> 1) | (static_cast<uint64_t>(next_lf) << 63));
+    bare_ = cur_.cr & ~(cur_.lf >> 1 | next_.lf << 63);
   }
 
   void flush() {
-    if (bare_ != 0 && counting_ && first_bare_ == npos) [[unlikely]] {
+    if (bare_ != 0 && first_bare_ == npos) [[unlikely]] {
       first_bare_ = block_ + static_cast<size_t>(__builtin_ctzll(bare_));
     }
     bare_ = 0;
@@ -160,10 +220,13 @@ class LineScanner {
   const char* base_;
   size_t n_;
   size_t block_ = 0;
-  uint64_t lf_ = 0;
+  Block cur_;
+  Block next_;
+  uint64_t lf_ = 0;  // LFs of the current block not handed out yet
   uint64_t bare_ = 0;
-  bool counting_ = false;
   size_t first_bare_ = npos;
 };
+
+}  // namespace
 
 }  // namespace sipwall::sipscan

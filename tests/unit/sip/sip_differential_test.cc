@@ -582,5 +582,82 @@ TEST(SipDifferential, SpanBoundariesAtEveryLength) {
   EXPECT_GT(runs, 10000u);
 }
 
+// Header framing at every offset of the 64-octet blocks the validator reads: each probe line
+// (names at the 16/32/64-octet edges of the class scans, HCOLON and value-trim shapes, folds,
+// bad lines) is shifted through every block position by the Request-URI length, placed first
+// and after a padding header, and also with each framing octet substituted at every position.
+TEST(SipDifferential, FramingAtEveryBlockOffset) {
+  std::vector<std::string> probes;
+  for (const size_t len : {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 62, 63, 64, 65, 66, 80}) {
+    probes.push_back(std::string(len, 'n') + ": v");
+    probes.push_back(std::string(len, 'N') + ":");
+    probes.push_back(std::string(len - 1, 'k') + "-" + "\t :\t v \t");
+  }
+  for (const char* p : {"X:v",
+                        "X :v",
+                        "X\t: v",
+                        "X:  v  ",
+                        "X:",
+                        "X: ",
+                        "X:   \t ",
+                        "X: \r\n ",
+                        "X:\r\n \r\n\t",
+                        "X: a\r\n b",
+                        "X: a\r\n\tb\r\n c",
+                        "X:\r\n  v",
+                        "X",
+                        "X v",
+                        ":v",
+                        " X: v",
+                        "\tX: v",
+                        "X y: v",
+                        "X\r: v",
+                        "X:\rv",
+                        "X: v\r",
+                        "Call-ID: c\r\n @h",
+                        "To: <sip:a@b.example.com>",
+                        "t:<sip:a@b.example.com> ;tag=1",
+                        "Content-Length:\t0\t",
+                        "l: 0\r\n ",
+                        "CSeq: 1\r\n INVITE",
+                        "Via: SIP/2.0/UDP h\r\n ;branch=z9hG4bK1",
+                        "X-\x80: v",
+                        "X\x7f: v",
+                        "Max-Forwards: 70 "}) {
+    probes.push_back(p);
+  }
+  const std::string fields =
+      "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\n"
+      "From: <sip:alice@atlanta.com>;tag=1\r\nTo: <sip:bob@biloxi.com>\r\n"
+      "Call-ID: a84b4c76e66710@pc33\r\nCSeq: 314159 INVITE\r\n";
+  const std::string framing = std::string(" \t\r\n:\0", 6);
+  size_t failures = 0;
+  size_t runs = 0;
+  for (size_t shift = 0; shift < 2 * 64 + 2; ++shift) {
+    const std::string head = "INVITE sip:" + std::string(shift + 1, 'u') + "@h SIP/2.0\r\n";
+    for (const auto& probe : probes) {
+      for (const bool first : {true, false}) {
+        const std::string before = head + (first ? "" : "X-Pad: p\r\n");
+        const std::string msg = before + probe + "\r\n" + fields + "\r\n";
+        check_all(msg, failures, runs);
+        // The datagram ends right after the probe line, or inside it.
+        check_all(std::string_view(msg).substr(0, before.size() + probe.size() + 2), failures,
+                  runs);
+        check_all(std::string_view(msg).substr(0, before.size() + probe.size()), failures, runs);
+        if (!first || probe.size() > 20) continue;
+        for (size_t pos = 0; pos < probe.size() + 2; ++pos) {
+          for (const char c : framing) {
+            std::string sub = msg;
+            sub[before.size() + pos] = c;
+            check_all(sub, failures, runs);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(failures, 0u);
+  EXPECT_GT(runs, 100000u);
+}
+
 }  // namespace
 }  // namespace sipwall

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sip/sip_class_scan.h"
 #include "sip/sip_validator.h"
 
 namespace sipwall {
@@ -112,7 +113,7 @@ void expect_scan(const std::string& s, size_t bare_from) {
       sc.count_bare_from(from);
       counting = true;
     }
-    const size_t lf = sc.next_lf(from);
+    const size_t lf = sc.next_lf();
     if (lf == LineScanner::npos) break;
     got.push_back(lf);
     from = lf + 1;
@@ -162,6 +163,49 @@ TEST(SipLineScan, RandomLinesMatchNaive) {
     std::string s(rng() % 300, 'x');
     for (char& c : s) c = alphabet[rng() % alphabet.size()];
     expect_scan(s, 0);
+  }
+}
+
+// token_end() after every LF against a naive scan: the first non-token octet (the end of the
+// datagram counts as one) when it is within 64 octets, else npos; always npos in builds that
+// keep no token masks.
+void expect_token_ends(const std::string& s) {
+  const Exact e(s);
+  LineScanner sc(e.p.get(), e.n);
+  for (size_t lf = sc.next_lf(); lf != LineScanner::npos; lf = sc.next_lf()) {
+    const size_t from = lf + 1;
+    size_t want = from;
+    while (want < s.size() && sipchar::is(s[want], sipchar::kToken)) ++want;
+    if (want - from >= 64 || !sipchar::kMaskFastPaths) want = LineScanner::npos;
+    ASSERT_EQ(sc.token_end(from), want) << s.size() << " " << lf;
+  }
+}
+
+TEST(SipLineScan, TokenEndAtEveryPosition) {
+  // An LF at every position of three blocks, followed by token runs of the window's edge
+  // lengths and then a colon, a CR or the end of the datagram.
+  for (size_t at = 0; at < 3 * kBlock; ++at) {
+    for (const size_t run : {0, 1, 15, 16, 62, 63, 64, 65, 130}) {
+      for (const char* stop : {":", "\r", ""}) {
+        const std::string s = std::string(at, ' ') + "\n" + std::string(run, 't') + stop;
+        expect_token_ends(s);
+        expect_token_ends(s + std::string(70, ' '));
+      }
+    }
+  }
+}
+
+TEST(SipLineScan, TokenEndOnRandomLines) {
+  std::mt19937 rng(13);
+  const std::string others = std::string("\r\n\n: \t;@\"<\x80\xff\x7f", 13) + std::string(1, '\0');
+  for (int r = 0; r < 3000; ++r) {
+    std::string s(rng() % 400, 't');
+    // Sparse non-token octets, so token runs of every length occur.
+    const size_t odd = rng() % 12 + 1;
+    for (char& c : s) {
+      if (rng() % (odd * 4) == 0) c = others[rng() % others.size()];
+    }
+    expect_token_ends(s);
   }
 }
 
