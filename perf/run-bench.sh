@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds an optimised (-march=native) tree and runs the pipeline benchmark on one core.
 # The last lines are "mix=<name> mpps=<f> ns_per_packet=<f> limit_ratio=<f>", one per mix.
-# Usage: perf/run-bench.sh [--seconds S] [--packets N] [--cpu C] [--mix a|b|all|a-rtp|a-sip|a-bad]
+# Usage: perf/run-bench.sh [--seconds S] [--runs R] [--packets N] [--cpu C] [--mix a|b|all|a-rtp|a-sip|a-bad]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/perf

@@ -1,5 +1,8 @@
 #include "limit/limit_policy.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace sipwall {
 
 LimitSpec LimitSpec::from_classes(const RateLimitConfig& c) {
@@ -42,7 +45,7 @@ std::string LimitPolicy::build(const LimitSpec& spec, LimitPolicy& out) {
   if (auto e = check(spec.rtp_flow, 0); !e.empty()) return e;
   for (const auto& m : spec.methods) {
     if (auto e = check(m.slots, spec.sip_all.size()); !e.empty()) return e;
-    out.methods_.emplace_back(m.token, m.slots);
+    out.methods_.push_back({head_of(m.token), m.token, m.slots});
   }
   out.sip_all_ = spec.sip_all;
   out.other_methods_ = spec.other_methods;
@@ -65,9 +68,19 @@ std::string LimitPolicy::build(const LimitSpec& spec, LimitPolicy& out) {
   return {};
 }
 
+uint64_t LimitPolicy::head_of(std::string_view token) {
+  uint64_t head = 0;
+  if (!token.empty()) std::memcpy(&head, token.data(), std::min<size_t>(token.size(), sizeof head));
+  return head;
+}
+
 std::span<const uint8_t> LimitPolicy::request_slots(std::string_view method) const {
-  for (const auto& [token, slots] : methods_) {
-    if (token == method) return slots;
+  const uint64_t head = head_of(method);
+  for (const MethodSlots& m : methods_) {
+    if (m.head == head && m.token.size() == method.size() &&
+        (method.size() <= sizeof head || m.token == method)) {
+      return m.slots;
+    }
   }
   return other_methods_;
 }

@@ -76,7 +76,15 @@ class LimitPolicy {
   };
   std::vector<CompiledSlot> slots_ = std::vector<CompiledSlot>(kMaxLimitSlots);
   std::vector<uint8_t> sip_all_, other_methods_, rtp_flow_;
-  std::vector<std::pair<std::string, std::vector<uint8_t>>> methods_;
+  // Per method token: its first 8 octets packed, so most requests are told apart by one
+  // compare (request_slots() runs for every SIP request).
+  struct MethodSlots {
+    uint64_t head = 0;
+    std::string token;
+    std::vector<uint8_t> slots;
+  };
+  static uint64_t head_of(std::string_view token);
+  std::vector<MethodSlots> methods_;
 };
 
 // Inline: the pipeline builds one or two keys per packet.

@@ -49,10 +49,12 @@ struct TableStats {
 // per worker (RSS on L3 sends a source to the same core every time).
 //
 // Layout: 2^k buckets of 8 slots (bucket_layout.h): 48 bytes per source, so the default
-// 1,048,576 sources take 48 MiB (2 MiB aligned, transparent huge pages requested). A key
-// hashes (keyed hash, seeded) to two candidate buckets and a 16-bit tag; a lookup compares the
-// 8 tags of each bucket at once and the full key only on a tag match. New keys go to the
-// emptier bucket.
+// 1,048,576 sources take 48 MiB (2 MiB aligned, transparent huge pages requested). A key's
+// source prefix and port hash (keyed hash, seeded) to two candidate buckets and, with its limit
+// slot, to a 16-bit tag; a lookup compares the 8 tags of each bucket at once and the full key
+// only on a tag match. New keys go to the emptier bucket. The limit slot changes the tag only,
+// so the limits one packet takes tokens from (all SIP + its method) share the two buckets and
+// their cache lines, and almost never each other's tag (only the empty marker 0 is remapped).
 //
 // Eviction, when both candidate buckets are full, picks among their 16 entries, in order:
 //   1. entries whose bucket is full again (idle long enough to refill): dropping one loses
@@ -76,10 +78,14 @@ class TokenBucketTable {
   TokenBucketTable& operator=(const TokenBucketTable&) = delete;
 
   // The key's keyed hash: computed once per packet and handed to prefetch() and consume(),
-  // which would otherwise each hash again.
+  // which would otherwise each hash again. Bits 0..47 (the buckets) depend on the source and
+  // port only; the limit slot goes into the tag bits 48..63 through an odd multiplier, which
+  // maps distinct slots to distinct 16-bit values.
   uint64_t hash(const BucketKey& key) const {
     const limit_detail::KeyWords w = limit_detail::words_of(key);
-    return hash_(w.lo, w.hi, w.extra);
+    constexpr uint32_t kSlotMask = 0xffu << 16;
+    const uint64_t h = hash_(w.lo, w.hi, w.extra & ~kSlotMask);
+    return h ^ (uint64_t{static_cast<uint16_t>(key.limit * 0x9E37u)} << 48);
   }
 
   // Takes one token; true = conforming, false = over the limit (the packet is a flood drop).

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -153,6 +154,27 @@ TEST(TokenBucketTable, RtpFlowsAreKeyedByDestinationPort) {
   // Signaling classes ignore the port.
   EXPECT_EQ(key("192.0.2.1", LimitClass::invite, 5060).port, 0);
   EXPECT_EQ(key("192.0.2.1", LimitClass::invite, 5060), key("192.0.2.1", LimitClass::invite, 5));
+}
+
+// The limits a packet counts against share their candidate buckets (one set of cache lines per
+// packet), yet never a tag; another source or RTP port gets other buckets.
+TEST(TokenBucketTable, LimitSlotsOfOneSourceShareBucketsButNotTags) {
+  const TokenBucketTable t(1 << 20, kSeed);
+  constexpr uint64_t kBuckets = (uint64_t{1} << 48) - 1;
+  const uint64_t sip = t.hash(v4_key(0xC0000201, LimitClass::sip_all));
+  std::vector<uint64_t> tags;
+  for (uint8_t slot = 0; slot < 255; ++slot) {
+    BucketKey k = v4_key(0xC0000201);
+    k.limit = slot;
+    const uint64_t h = t.hash(k);
+    EXPECT_EQ(h & kBuckets, sip & kBuckets) << int{slot};
+    tags.push_back(h >> 48);
+  }
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(std::adjacent_find(tags.begin(), tags.end()), tags.end());
+  EXPECT_NE(t.hash(v4_key(0xC0000202)) & kBuckets, sip & kBuckets);
+  EXPECT_NE(t.hash(key("192.0.2.1", LimitClass::rtp_flow, 10000)) & kBuckets,
+            t.hash(key("192.0.2.1", LimitClass::rtp_flow, 10002)) & kBuckets);
 }
 
 TEST(TokenBucketTable, CountsInsertsSizeAndVerdicts) {
