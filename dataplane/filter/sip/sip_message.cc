@@ -38,7 +38,9 @@ constexpr std::array<HeaderName, kSipHeaderCount> kHeaderNames = {{
     {"Server", '\0'},
 }};
 
-constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -10,22 +10,22 @@ namespace sipwall {
 // Headers the filter knows by name; compact forms (RFC 3261 7.3.3) map to the same id.
 enum class SipHeader : uint8_t {
   other,
-  via,             // v
-  from,            // f
-  to,              // t
-  call_id,         // i
+  via,      // v
+  from,     // f
+  to,       // t
+  call_id,  // i
   cseq,
   max_forwards,
   content_length,  // l
   content_type,    // c
   contact,         // m
   user_agent,
-  subject,         // s
-  supported,       // k
+  subject,           // s
+  supported,         // k
   content_encoding,  // e
-  allow_events,    // u
-  event,           // o
-  refer_to,        // r
+  allow_events,      // u
+  event,             // o
+  refer_to,          // r
   route,
   record_route,
   authorization,
