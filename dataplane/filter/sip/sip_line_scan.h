@@ -97,9 +97,9 @@ inline Masks masks(const char* p) {
 #endif
 }
 
-// The scanner is compiled into the library and into tests built for another target, and its
-// masks differ with the target (token masks only with AVX-512): an unnamed namespace gives
-// every translation unit its own copy, so the linker cannot mix members of two builds.
+// The scanner's members differ with the target (token masks only with AVX-512). Every program
+// builds all its users for one target (tests/unit/sip/meson.build); the unnamed namespace also
+// gives each translation unit its own copy, so a unit built otherwise could not mix them up.
 namespace {
 
 // Walks the LFs of a datagram front to back, one 64-octet block at a time, and notes the
