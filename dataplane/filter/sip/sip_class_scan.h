@@ -234,6 +234,27 @@ class Block64 {
   return x != 0 ? i + static_cast<size_t>(__builtin_ctzll(x)) : n;
 }
 
+// The ";name[=value]" runs from `i` (on a ';' or at n) to n, from the masks of ';' and '=' of
+// one 64-octet window: every name and value is non-empty, at most one '=' per parameter, and
+// no name octet is in `bad_name`. The octet classes themselves are the caller's to check.
+[[gnu::always_inline]] inline bool params_well_formed(uint64_t semi, uint64_t equal,
+                                                      uint64_t bad_name, size_t i, size_t n) {
+  const uint64_t seps = semi | equal;
+  while (i < n) {  // on a ';'
+    size_t next = next_bit(seps, i + 1, n);
+    if (next == i + 1) return false;
+    const uint64_t name = ((uint64_t{1} << (next - i - 1)) - 1) << (i + 1);  // i + 1 < 64
+    if ((bad_name & name) != 0) return false;
+    if (next < n && (equal >> next & 1) != 0) {
+      const size_t value = next;
+      next = next_bit(seps, value + 1, n);
+      if (next == value + 1 || (next < n && (equal >> next & 1) != 0)) return false;
+    }
+    i = next;
+  }
+  return true;
+}
+
 // Index of the first octet at or after `i` that is not in M, at most s.size(). The octets of s
 // and after it up to lim (>= s end) are readable.
 template <uint32_t M>

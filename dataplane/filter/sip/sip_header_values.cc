@@ -164,25 +164,12 @@ bool simple_params_to_end(std::string_view v, size_t i, const char* lim) {
   // From masks: names and values then need no scan each. Separators are in neither class, so
   // a value (gen-value octets) runs from its '=' to the next separator.
   const Block64 b(r, lim);
+  const uint64_t semi = b.eq(';');
   const uint64_t equal = b.eq('=');
-  const uint64_t seps = b.eq(';') | equal;
-  const uint64_t not_token = ~b.bits<kToken>();
-  if (((b.bits<kGenValue>() | seps) & b.live()) != b.live() || (seps & ~equal & 1) == 0) {
+  if (((b.bits<kGenValue>() | semi | equal) & b.live()) != b.live() || (semi & 1) == 0) {
     return false;
   }
-  for (i = 0; i < n;) {  // r[i] is a ';'
-    size_t next = next_bit(seps, i + 1, n);
-    if (next == i + 1) return false;
-    const uint64_t name = ((uint64_t{1} << (next - i - 1)) - 1) << (i + 1);  // i + 1 < 64
-    if ((not_token & name) != 0) return false;
-    if (next < n && (equal >> next & 1) != 0) {
-      const size_t value = next;
-      next = next_bit(seps, value + 1, n);
-      if (next == value + 1 || (next < n && (equal >> next & 1) != 0)) return false;
-    }
-    i = next;
-  }
-  return true;
+  return params_well_formed(semi, equal, ~b.bits<kToken>(), 0, n);
 }
 
 // The common name-addr shapes: ["quoted display name" *SP] "<" URI ">" and simple params to

@@ -223,18 +223,7 @@ bool is_simple_sip_uri(std::string_view uri, const char* lim) {
   const uint64_t seps = semi | equal;
   const uint64_t params = live & ~((hp_end < 64 ? uint64_t{1} << hp_end : 0) - 1);
   if (((b.bits<kParam>() | seps) & params) != params) return false;
-  size_t i = hp_end;  // on a ';' or at n
-  while (i < n) {
-    size_t next = next_bit(seps, i + 1, n);
-    if (next == i + 1) return false;
-    if (next < n && (equal >> next & 1) != 0) {
-      const size_t value = next;
-      next = next_bit(seps, value + 1, n);
-      if (next == value + 1 || (next < n && (equal >> next & 1) != 0)) return false;
-    }
-    i = next;
-  }
-  return true;
+  return params_well_formed(semi, equal, 0, hp_end, n);
 }
 
 }  // namespace
