@@ -75,4 +75,28 @@ std::string load_message(const CorpusEntry& e) {
   return msg;
 }
 
+std::string typical_invite() {
+  const std::string sdp =
+      "v=0\r\no=- 3724394400 3724394400 IN IP4 198.51.100.20\r\ns=-\r\n"
+      "c=IN IP4 198.51.100.20\r\nt=0 0\r\nm=audio 16384 RTP/AVP 0 8 101\r\n"
+      "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+      "a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n";
+  return "INVITE sip:+14155550123@core.example.net;user=phone SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-524287-1---4f1a0c2b9e;rport\r\n"
+         "Max-Forwards: 70\r\n"
+         "Contact: <sip:+12125550199@198.51.100.20:5060;transport=udp>\r\n"
+         "To: <sip:+14155550123@core.example.net;user=phone>\r\n"
+         "From: \"Alice Caller\" <sip:+12125550199@carrier.example.com;user=phone>;tag=8d2b1f\r\n"
+         "Call-ID: 5a1f7c0e9b3d4e2a8c6f1b0d3e5a7c9f@198.51.100.20\r\n"
+         "CSeq: 1 INVITE\r\n"
+         "Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, OPTIONS, UPDATE, PRACK\r\n"
+         "Supported: replaces, timer, 100rel\r\n"
+         "User-Agent: CarrierSBC/4.2.1\r\n"
+         "P-Asserted-Identity: <sip:+12125550199@carrier.example.com;user=phone>\r\n"
+         "Session-Expires: 1800;refresher=uac\r\n"
+         "Content-Type: application/sdp\r\n"
+         "Content-Length: " +
+         std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+
 }  // namespace sipwall::testing

@@ -24,4 +24,8 @@ std::vector<CorpusEntry> load_manifest(const std::string& set);
 // (4.6, 4.8, 4.9 are wrong in the archive; these messages test IPv6, not framing).
 std::string load_message(const CorpusEntry& e);
 
+// A typical carrier INVITE with SDP, about 970 octets: the benchmark's message and a base the
+// differential tests mutate.
+std::string typical_invite();
+
 }  // namespace sipwall::testing

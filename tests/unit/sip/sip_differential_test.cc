@@ -120,24 +120,6 @@ void check_all(std::string_view msg, size_t& failures, size_t& runs) {
   }
 }
 
-std::string typical_invite() {
-  const std::string sdp =
-      "v=0\r\no=- 3724394400 3724394400 IN IP4 198.51.100.20\r\ns=-\r\n"
-      "c=IN IP4 198.51.100.20\r\nt=0 0\r\nm=audio 16384 RTP/AVP 0 8 101\r\n";
-  return "INVITE sip:+14155550123@core.example.net;user=phone SIP/2.0\r\n"
-         "Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-524287-1---4f1a0c2b9e;rport\r\n"
-         "Max-Forwards: 70\r\n"
-         "Contact: <sip:+12125550199@198.51.100.20:5060;transport=udp>\r\n"
-         "To: <sip:+14155550123@core.example.net;user=phone>\r\n"
-         "From: \"Alice Caller\" <sip:+12125550199@carrier.example.com;user=phone>;tag=8d2b1f\r\n"
-         "Call-ID: 5a1f7c0e9b3d4e2a8c6f1b0d3e5a7c9f@198.51.100.20\r\n"
-         "CSeq: 1 INVITE\r\n"
-         "Allow: INVITE, ACK, CANCEL, BYE\r\n"
-         "Content-Type: application/sdp\r\n"
-         "Content-Length: " +
-         std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
-}
-
 // Short messages built around the fast-path shapes (simple Via, <sip:...>;tag= name-addrs).
 // The last ones sit on the edges where a fast path hands over to the full parser: scheme case,
 // '@' and ':' in the userinfo, ports, '=' in URI parameters, escapes, '?', IPv6 hosts, trailing
@@ -169,7 +151,7 @@ std::vector<std::string> shaped_messages() {
 }
 
 std::vector<std::string> base_messages() {
-  std::vector<std::string> out = {typical_invite()};
+  std::vector<std::string> out = {testing::typical_invite()};
   for (auto& s : shaped_messages()) out.push_back(s);
   for (const char* set : {"rfc4475", "rfc5118"}) {
     for (const auto& e : testing::load_manifest(set)) out.push_back(testing::load_message(e));
@@ -205,7 +187,7 @@ TEST(SipDifferential, SpecialBytesAtEveryPosition) {
   size_t failures = 0;
   size_t runs = 0;
   std::vector<std::string> bases = shaped_messages();
-  bases.push_back(typical_invite());
+  bases.push_back(testing::typical_invite());
   for (const auto& m : bases) {
     const size_t hdr_end = m.find("\r\n\r\n") + 4;
     for (size_t pos = 0; pos < hdr_end; ++pos) {
