@@ -28,6 +28,7 @@ bool Worker::register_sequence_field() {
 Worker::Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots)
     : setup_(setup),
       pipeline_(policy, setup.queue, counter_slots),
+      replay_(setup.packet_times, setup.replay_period),
       tsc_hz_(rte_get_tsc_hz()),
       linear_(kMaxBurst * kMaxFrame) {
   to_inside_.reserve(kQueueCapacity);
@@ -42,13 +43,7 @@ Nanos Worker::tsc_now() const {
 
 Nanos Worker::packet_time(uint64_t seq) {
   if (setup_.clock == ClockMode::capture) return setup_.packet_times[seq];
-  // Replay walks the table round after round; no division per packet.
-  const Nanos t = setup_.packet_times[replay_index_] + replay_offset_;
-  if (++replay_index_ == setup_.packet_times.size()) {
-    replay_index_ = 0;
-    replay_offset_ += setup_.replay_period;
-  }
-  return t;
+  return replay_.next();
 }
 
 std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {

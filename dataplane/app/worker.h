@@ -13,6 +13,7 @@
 
 #include "common/time.h"
 #include "pipeline/pipeline.h"
+#include "replay_clock.h"
 
 namespace sipwall {
 
@@ -104,12 +105,11 @@ class Worker final : private DecisionSink {
 
   WorkerSetup setup_;
   Pipeline pipeline_;
+  ReplayClock replay_;  // ClockMode::replay only
   Observer observer_;
   BeforePacket before_packet_;
   IoCounters io_;
   uint64_t next_seq_ = 0;
-  size_t replay_index_ = 0;  // replay: position in packet_times and the offset of this round
-  Nanos replay_offset_ = 0;
   uint64_t tsc_hz_ = 0;
   uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;
