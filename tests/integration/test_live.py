@@ -80,6 +80,20 @@ def parse_metrics(text: str) -> dict[tuple[str, str], float]:
     return out
 
 
+def eal_args(name: str, lcores: list[str] | None = None) -> list[str]:
+    """The program and the EAL options every live run shares: no hugepages, no PCI, a file
+    prefix of its own (`name` and this process), then the run's virtual devices follow."""
+    return [str(BINARY), *(lcores or ["-l", "0-1"]), "--no-huge", "-m", "512", "--no-pci",
+            "--no-shconf", "--no-telemetry", "--log-level=error",
+            "--file-prefix", f"sipwall-{name}-{os.getpid()}"]
+
+
+def stop(proc: subprocess.Popen) -> int:
+    """SIGTERM, then the exit status (TimeoutExpired if it hangs: callers kill it then)."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=EXIT_TIMEOUT_S)
+
+
 def parse_counters(text: str) -> dict[str, int]:
     """The last counter table the program printed."""
     tables = text.split("sipwall counters\n")
@@ -118,10 +132,9 @@ class LiveMode(unittest.TestCase):
 
         rx = ",".join(f"rx_pcap={c}" for c in captures)
         # Worker lcores share the machine's CPUs (CI has two): lcore 0 is the main one.
-        lcores = ["-l", "0-1"] if len(captures) == 1 else [
+        lcores = None if len(captures) == 1 else [
             "--lcores", ",".join(["0@0"] + [f"{q + 1}@{q % 2}" for q in range(len(captures))])]
-        cmd = [str(BINARY), *lcores, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-               "--no-telemetry", "--log-level=error", "--file-prefix", f"sipwall-live-{os.getpid()}",
+        cmd = [*eal_args("live", lcores),
                "--vdev", f"net_pcap_out0,{rx},{tx('outside')}",
                "--vdev", f"net_pcap_in0,{tx('inside')}",
                "--vdev", f"net_pcap_punt0,{tx('punt')}",
@@ -139,8 +152,7 @@ class LiveMode(unittest.TestCase):
                 if url:
                     with urllib.request.urlopen(url.group(1), timeout=10) as resp:
                         (out / "metrics.txt").write_bytes(resp.read())
-                proc.send_signal(signal.SIGTERM)
-                rc = proc.wait(timeout=EXIT_TIMEOUT_S)
+                rc = stop(proc)
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -204,8 +216,7 @@ class LiveMode(unittest.TestCase):
                  "signature t:probe action=drop scope=header:X-Probe pattern=/yes/\n")
         set_b = "allow t:src 10.0.0.0/8\n"
         rules.write_text(set_a)
-        cmd = [str(BINARY), "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-               "--no-telemetry", "--log-level=error", "--file-prefix", f"sipwall-reload-{os.getpid()}",
+        cmd = [*eal_args("reload"),
                "--vdev", f"net_pcap_out1,rx_pcap={out / 'probe.pcap'},infinite_rx=1",
                "--vdev", "net_null_in1", "--vdev", "net_null_punt1",
                "--", "--rules", str(rules), "--metrics", "127.0.0.1:0", "--no-watch-rules",
@@ -243,8 +254,7 @@ class LiveMode(unittest.TestCase):
                 url = METRICS_URL.search(log.read_text()).group(1)
                 with urllib.request.urlopen(url, timeout=10) as resp:
                     metrics = parse_metrics(resp.read().decode())
-                proc.send_signal(signal.SIGTERM)
-                rc = proc.wait(timeout=EXIT_TIMEOUT_S)
+                rc = stop(proc)
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -275,8 +285,7 @@ class LiveMode(unittest.TestCase):
         rules = out / "site.rules"
         rules.write_text('include "sigs.rules"\n')
         sock = out / "control.sock"
-        cmd = [str(BINARY), "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-               "--no-telemetry", "--log-level=error", "--file-prefix", f"sipwall-watch-{os.getpid()}",
+        cmd = [*eal_args("watch"),
                "--vdev", "net_null_out2,no-rx=1", "--vdev", "net_null_in2,no-rx=1",
                "--", "--rules", str(rules), "--metrics", "off", "--control", str(sock)]
         log = out / "stdout.txt"
@@ -319,8 +328,7 @@ class LiveMode(unittest.TestCase):
                                          capture_output=True, text=True, timeout=60)
                     self.assertEqual(bad.returncode, 1, bad.stdout)
                     self.assertTrue(bad.stdout.startswith("refused"), bad.stdout)
-                proc.send_signal(signal.SIGTERM)
-                rc = proc.wait(timeout=EXIT_TIMEOUT_S)
+                rc = stop(proc)
             finally:
                 if proc.poll() is None:
                     proc.kill()
