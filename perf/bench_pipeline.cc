@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -142,7 +143,8 @@ int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_m
   return 0;
 }
 
-bool parse(int argc, char** argv, Args& a) {
+// false on an unknown option or a value that is not a number (std::sto* throws then).
+bool parse(int argc, char** argv, Args& a) try {
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     if (i + 1 >= argc) return false;
@@ -162,6 +164,8 @@ bool parse(int argc, char** argv, Args& a) {
     }
   }
   return a.mix == "all" || make_mix(a.mix, 1).has_value();
+} catch (const std::exception&) {
+  return false;
 }
 
 }  // namespace

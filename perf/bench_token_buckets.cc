@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,8 +72,13 @@ double run(const Args& a, bool prefetch) {
 int main(int argc, char** argv) {
   sipwall::perf::Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    const unsigned long v = std::stoul(argv[i + 1]);
+    std::string k = argv[i];
+    unsigned long v = 0;
+    try {
+      v = std::stoul(argv[i + 1]);
+    } catch (const std::exception&) {
+      k.clear();  // not a number: falls to the usage message
+    }
     if (k == "--sources")
       a.sources = std::max(1ul, v);
     else if (k == "--keys")
