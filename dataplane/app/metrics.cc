@@ -49,9 +49,10 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
                                   c.sip_errors));
   out.push_back(by_kind<FragmentDrop>("sipwall_fragment_drops_total",
                                       "IP fragments dropped, by cause", "cause", c.fragment_drops));
-  out.push_back(by_kind<RtpCheck>("sipwall_rtp_invalid_total",
-                                  "RTP/RTCP packets dropped as invalid, by failed check", "check",
-                                  c.rtp_errors));
+  out.push_back(by_kind<RtpCheck>(
+      "sipwall_rtp_invalid_total",
+      "Media-port datagrams (RTP/RTCP, STUN, DTLS, ZRTP) dropped as invalid, by failed check",
+      "check", c.rtp_errors));
 
   MetricFamily hits =
       counter_family("sipwall_signature_hits_total", "Packets dropped by a signature, by rule id");

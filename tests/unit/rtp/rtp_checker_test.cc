@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "media_samples.h"
+#include "rtp/media_demux.h"
+
 namespace sipwall {
 namespace {
 
@@ -175,6 +178,80 @@ TEST(RtcpCheck, CompoundWalk) {
   EXPECT_EQ(check_rtcp(later_overrun), RtpCheck::rtcp_bad_length);
   // Later packets may carry any type (e.g. RTPFB 205, PSFB 206, XR 207).
   EXPECT_EQ(check_rtcp(cat(rtcp(200, 6), rtcp(206, 2))), RtpCheck::ok);
+}
+
+TEST(SrtcpCheck, EncryptedCompoundWithEachTagLength) {
+  for (size_t tag : {10u, 4u, 0u}) {
+    const Bytes b = test::srtcp(tag);
+    EXPECT_NE(check_rtcp(b), RtpCheck::ok) << tag;  // the encrypted part is no RTCP
+    EXPECT_EQ(check_rtcp_or_srtcp(b), RtpCheck::ok) << tag;
+  }
+  EXPECT_EQ(check_rtcp_or_srtcp(rtcp(200, 6)), RtpCheck::ok);  // plain RTCP still passes
+}
+
+TEST(SrtcpCheck, UnencryptedCompoundMustWalk) {
+  for (size_t tag : {10u, 4u, 0u}) {
+    Bytes b = test::srtcp(tag, false);
+    EXPECT_EQ(check_rtcp_or_srtcp(b), RtpCheck::ok) << tag;
+    b[32] = 0x41;  // the SDES header inside gets version 1: nothing tiles any more
+    EXPECT_EQ(check_rtcp_or_srtcp(b), RtpCheck::rtcp_bad_version) << tag;
+  }
+  Bytes cut = test::srtcp(10, false);
+  cut[35] = 3;  // SDES claims 16 octets: runs into the trailer
+  EXPECT_NE(check_rtcp_or_srtcp(cut), RtpCheck::ok);
+}
+
+TEST(SrtcpCheck, TrailerMustSitOnAWordBoundaryWithTheEFlag) {
+  const Bytes b = test::srtcp(10);
+  // One to three octets more or less: no tag length puts the E word on a word boundary.
+  for (size_t extra : {1u, 3u, 5u, 7u}) {
+    Bytes longer = b;
+    longer.insert(longer.end(), extra, 0xa5);
+    EXPECT_EQ(check_rtcp_or_srtcp(longer), RtpCheck::rtcp_bad_version) << extra;
+  }
+  // E flag clear where a 10-octet tag would put it, and the rest no RTCP: refused.
+  Bytes clear = b;
+  clear[b.size() - 14] = 0x00;
+  EXPECT_EQ(check_rtcp_or_srtcp(clear), RtpCheck::rtcp_bad_version);
+}
+
+TEST(SrtcpCheck, FirstHeaderStaysStrict) {
+  Bytes type = test::srtcp(10);
+  type[1] = 199;
+  EXPECT_EQ(check_rtcp_or_srtcp(type), RtpCheck::rtcp_bad_type);
+  Bytes version = test::srtcp(10);
+  version[0] = 0x41;
+  EXPECT_EQ(check_rtcp_or_srtcp(version), RtpCheck::rtcp_bad_version);
+  // The first packet reaches into the trailer (or past the end).
+  Bytes length = test::srtcp(10);
+  length[3] = 0x0c;  // 52 octets: the E word at 44 would sit inside it
+  EXPECT_NE(check_rtcp_or_srtcp(length), RtpCheck::ok);
+  length[3] = 0xff;
+  EXPECT_EQ(check_rtcp_or_srtcp(length), RtpCheck::rtcp_bad_length);
+  // RR with RC = 2 needs 8 + 48 octets, its length says 32.
+  Bytes count = test::srtcp(10);
+  count[0] = 0x82;
+  EXPECT_NE(check_rtcp_or_srtcp(count), RtpCheck::ok);
+  // SR with RC = 1 needs 52 octets.
+  Bytes sr = test::srtcp(10);
+  sr[1] = 200;
+  EXPECT_NE(check_rtcp_or_srtcp(sr), RtpCheck::ok);
+  sr[0] = 0x80;  // RC = 0: 28 octets suffice
+  EXPECT_EQ(check_rtcp_or_srtcp(sr), RtpCheck::ok);
+  // A 4-octet first packet has no sender SSRC to keep in clear.
+  Bytes bye = {0x80, 203, 0, 0};
+  bye.resize(4 + 40 + 4 + 10, 0x3f);
+  bye[44] = 0x80;
+  EXPECT_NE(check_rtcp_or_srtcp(bye), RtpCheck::ok);
+}
+
+TEST(SrtcpCheck, EveryTruncationIsSafe) {
+  for (const Bytes& s : {test::srtcp(10), test::srtcp(4, false)}) {
+    for (size_t len = 0; len <= s.size(); ++len) {
+      const Bytes prefix(s.begin(), s.begin() + static_cast<ptrdiff_t>(len));
+      EXPECT_LT(static_cast<size_t>(check_rtcp_or_srtcp(prefix)), kRtpCheckCount);
+    }
+  }
 }
 
 TEST(MediaKind, PortParityAndMux) {
