@@ -9,6 +9,7 @@
 
 #include "frame_builder.h"
 #include "limit/limit_policy.h"
+#include "media_samples.h"
 #include "sig/default_signatures.h"
 #include "sig/signature_set.h"
 #include "sip_samples.h"
@@ -235,6 +236,49 @@ TEST_F(PipelineTest, MediaIsCheckedAndRateLimitedPerFlow) {
   EXPECT_EQ(judge(frame(rtp(9), 10004), 2000), Decision::pass());  // another flow
 }
 
+// ICE, consent freshness and DTLS-SRTP share the media 5-tuple (RFC 7983); SRTCP ends in a
+// trailer the strict RTCP walk does not expect.
+TEST_F(PipelineTest, StunDtlsZrtpAndSrtcpOnMediaPortsPass) {
+  FrameBuilder b;
+  const auto frame = [&](const Bytes& payload, uint16_t port) {
+    return b.frame(test::kProtoUdp, b.udp_segment(30000, port, payload));
+  };
+  const auto rtp_errors = [&](RtpCheck c) {
+    return pipeline_->counters().rtp_errors[static_cast<size_t>(c)];
+  };
+  EXPECT_EQ(judge(frame(test::stun_binding_request(), 10000)), Decision::pass());
+  EXPECT_EQ(judge(frame(test::stun_binding_request(), 10001)), Decision::pass());
+  EXPECT_EQ(judge(frame(test::dtls_client_hello(), 10000)), Decision::pass());
+  EXPECT_EQ(judge(frame(test::zrtp_hello_ack(), 10000)), Decision::pass());
+  EXPECT_EQ(judge(frame(test::srtcp(10), 10001)), Decision::pass());
+  EXPECT_EQ(judge(frame(test::srtcp(10), 10000)), Decision::pass());  // rtcp-mux
+
+  Bytes stun = test::stun_binding_request();
+  stun[4] = 0x22;  // not the magic cookie
+  EXPECT_EQ(judge(frame(stun, 10000)), Decision::drop(DropReason::rtp_invalid));
+  EXPECT_EQ(rtp_errors(RtpCheck::stun_bad_cookie), 1u);
+  Bytes hello = test::dtls_client_hello();
+  hello[2] = 0xfc;  // record version 0xFEFC
+  EXPECT_EQ(judge(frame(hello, 10002)), Decision::drop(DropReason::rtp_invalid));
+  EXPECT_EQ(rtp_errors(RtpCheck::dtls_bad_version), 1u);
+  hello = test::dtls_client_hello();
+  hello.pop_back();
+  EXPECT_EQ(judge(frame(hello, 10002)), Decision::drop(DropReason::rtp_invalid));
+  EXPECT_EQ(rtp_errors(RtpCheck::dtls_bad_length), 1u);
+  EXPECT_EQ(pipeline_->counters().drop(DropReason::rtp_invalid), 3u);
+  EXPECT_EQ(pipeline_->counters().verdict(Verdict::pass), 6u);
+}
+
+TEST_F(PipelineTest, StunOnMediaPortsStillCountsAgainstTheFlowBucket) {
+  FrameBuilder b;
+  const Bytes frame =
+      b.frame(test::kProtoUdp, b.udp_segment(30000, 10000, test::stun_binding_request()));
+  int passed = 0;
+  for (int i = 0; i < 450; ++i) passed += judge(frame, 1000 + i) == Decision::pass();
+  EXPECT_EQ(passed, 400);  // the RTP burst per flow
+  EXPECT_EQ(pipeline_->counters().drop(DropReason::flood), 50u);
+}
+
 TEST_F(PipelineTest, PinholeEnforcementDropsMediaToUnopenedPorts) {
   FilterConfig cfg;
   cfg.enforce_pinholes = true;
@@ -245,6 +289,13 @@ TEST_F(PipelineTest, PinholeEnforcementDropsMediaToUnopenedPorts) {
   ASSERT_TRUE(pipeline_->open_pinhole(*IpAddress::parse("198.51.100.2"), 10000, 5 * kSec));
   EXPECT_EQ(judge(frame, 1 * kSec), Decision::pass());
   EXPECT_EQ(judge(frame, 6 * kSec), Decision::drop(DropReason::rtp_no_pinhole));
+  // STUN and DTLS to a closed port are no exception.
+  const Bytes stun =
+      b.frame(test::kProtoUdp, b.udp_segment(30000, 10002, test::stun_binding_request()));
+  const Bytes dtls =
+      b.frame(test::kProtoUdp, b.udp_segment(30000, 10002, test::dtls_client_hello()));
+  EXPECT_EQ(judge(stun, 6 * kSec), Decision::drop(DropReason::rtp_no_pinhole));
+  EXPECT_EQ(judge(dtls, 6 * kSec), Decision::drop(DropReason::rtp_no_pinhole));
 }
 
 TEST_F(PipelineTest, TransitTcpSignalingAndNonIp) {
