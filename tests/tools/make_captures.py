@@ -408,6 +408,41 @@ def rtcp_bye(ssrc: int) -> bytes:
     return rtcp_header(203, 1, struct.pack("!I", ssrc))
 
 
+# ------------------------------------------------- STUN, DTLS, SRTCP on media ports (RFC 7983)
+
+STUN_COOKIE = 0x2112A442
+
+
+def stun_binding_request(txid: bytes = bytes(range(12)), *, cookie: int = STUN_COOKIE) -> bytes:
+    """An ICE connectivity check (RFC 8489 5, RFC 8445 7.1.1): Binding request with
+    USERNAME (padded to 4), PRIORITY and ICE-CONTROLLING; the integrity attributes are
+    left out, the filter checks only the structure."""
+    def attr(kind: int, value: bytes) -> bytes:
+        return struct.pack("!HH", kind, len(value)) + value + b"\x00" * (-len(value) % 4)
+    attrs = (attr(0x0006, b"evtj:h6vY") + attr(0x0024, struct.pack("!I", 0x6E0001FF))
+             + attr(0x802A, bytes(8)))
+    return struct.pack("!HHI", 0x0001, len(attrs), cookie) + txid + attrs
+
+
+def dtls_client_hello(*, record_version: int = 0xFEFF) -> bytes:
+    """A DTLS-SRTP ClientHello record (RFC 6347 4.1/4.2.2) offering DTLS 1.2 and the
+    use_srtp extension (RFC 5764) with SRTP_AES128_CM_HMAC_SHA1_80."""
+    use_srtp = struct.pack("!HHHHB", 0x000E, 5, 2, 0x0001, 0)
+    body = (b"\xfe\xfd" + bytes(range(32)) + b"\x00" + b"\x00" + b"\x00\x02\xc0\x2b"
+            + b"\x01\x00" + struct.pack("!H", len(use_srtp)) + use_srtp)
+    n = len(body).to_bytes(3, "big")
+    handshake = b"\x01" + n + b"\x00\x00" + b"\x00\x00\x00" + n + body
+    return struct.pack("!BHHHIH", 22, record_version, 0, 0, 0, len(handshake)) + handshake
+
+
+def srtcp_rr(ssrc: int, index: int) -> bytes:
+    """SRTCP (RFC 3711 3.4): an RR whose first 8 octets stay clear, the rest encrypted
+    (here: fixed bytes with no RTCP header in them), E flag + index, 80-bit tag."""
+    rr = rtcp_rr(ssrc) + rtcp_sdes(ssrc, "x@y")
+    ciphertext = bytes((i * 37 + 11) & 0x3F for i in range(len(rr) - 8))
+    return rr[:8] + ciphertext + struct.pack("!I", 0x80000000 | index) + b"\x5a" * 10
+
+
 # --------------------------------------------------------------------------- TLS
 
 # A minimal but well-formed TLS 1.2 ClientHello record (one cipher suite, no
@@ -985,6 +1020,23 @@ def scenario_rtp() -> Capture:
     t += 10 * MS
     cap.add(t, udp_frame(src, dst, 30001, 10001, rtcp_rr(0xCAFE) + rtcp_sdes(0xCAFE, "x@y")),
             PASS, "valid RTCP RR+SDES")
+    # What shares the media 5-tuple (RFC 7983): ICE/consent STUN, DTLS-SRTP, SRTCP.
+    for dport, pkt, what in [
+        (10030, stun_binding_request(), "STUN Binding request (ICE check) on an RTP port"),
+        (10031, stun_binding_request(), "STUN Binding request on an RTCP port"),
+        (10030, dtls_client_hello(), "DTLS-SRTP ClientHello record on an RTP port"),
+        (10033, srtcp_rr(0xCAFE, 1), "SRTCP: encrypted RR+SDES with index and 80-bit tag"),
+    ]:
+        t += 10 * MS
+        cap.add(t, udp_frame(src, dst, 30000, dport, pkt), PASS, what)
+    for dport, pkt, what in [
+        (10032, stun_binding_request(cookie=0x2112A443), "STUN with a wrong magic cookie"),
+        (10032, stun_binding_request()[:-4], "STUN message length beyond the datagram"),
+        (10034, dtls_client_hello(record_version=0x0303), "DTLS record with TLS version 0x0303"),
+        (10034, dtls_client_hello()[:-1], "DTLS record length beyond the datagram"),
+    ]:
+        t += 10 * MS
+        cap.add(t, udp_frame(src, dst, 30000, dport, pkt), invalid, what)
     # The flow flood: 450 packets, 4 us apart.
     t += 100 * MS
     flood_src = "192.0.2.90"
