@@ -47,6 +47,9 @@ LimitPlan compile_limits(const RuleSet& set, Diagnostics& diags) {
       case LimitScope::rtp_flow:
         plan.rtp_flow.push_back(slot);
         break;
+      case LimitScope::tcp_syn:
+        plan.tcp_syn.push_back(slot);
+        break;
       case LimitScope::methods:
         for (const std::string& m : d.methods) by_method[m].push_back(slot);
         break;
@@ -59,6 +62,7 @@ LimitPlan compile_limits(const RuleSet& set, Diagnostics& diags) {
     check_width(plan.sip_all, m.slots, "a request with method " + m.method, plan, diags);
   }
   check_width({}, plan.rtp_flow, "an RTP packet", plan, diags);
+  check_width({}, plan.tcp_syn, "a TCP SYN", plan, diags);
 
   std::map<std::pair<std::string, LimitSlotId>, SourceLocation> seen;
   for (const OverrideDecl& o : set.overrides) {

@@ -14,6 +14,8 @@ std::string_view to_string(LimitScope s) {
       return "other";
     case LimitScope::rtp_flow:
       return "rtp";
+    case LimitScope::tcp_syn:
+      return "tcp-syn";
   }
   return "?";
 }
@@ -36,7 +38,8 @@ BucketParams LimitPlan::params_for(LimitSlotId slot, const IpAddress& source) co
 std::optional<RateLimitConfig> LimitPlan::as_classes(const RateLimitConfig& base) const {
   RateLimitConfig out = base;
   BucketParams* by_class[kLimitClassCount] = {&out.sip_all, &out.invite,       &out.register_,
-                                              &out.options, &out.other_method, &out.rtp_flow};
+                                              &out.options, &out.other_method, &out.rtp_flow,
+                                              &out.tcp_syn};
   bool seen[kLimitClassCount] = {};
   for (BucketParams* p : by_class) *p = kUnlimited;
 
@@ -52,6 +55,9 @@ std::optional<RateLimitConfig> LimitPlan::as_classes(const RateLimitConfig& base
         break;
       case LimitScope::rtp_flow:
         cls = LimitClass::rtp_flow;
+        break;
+      case LimitScope::tcp_syn:
+        cls = LimitClass::tcp_syn;
         break;
       case LimitScope::methods:
         if (s.methods.size() != 1) return std::nullopt;
@@ -86,6 +92,7 @@ RateLimitConfig LimitPlan::nearest_classes(const RateLimitConfig& base) const {
   out.sip_all = first(sip_all);
   out.other_method = first(other_methods);
   out.rtp_flow = first(rtp_flow);
+  out.tcp_syn = first(tcp_syn);
   const std::span<const LimitSlotId> none;
   auto method = [&](std::string_view m) {
     for (const MethodSlots& ms : methods) {

@@ -415,10 +415,10 @@ class Decoder {
                    "'limit' needs exactly one of class= or methods=");
       ok = false;
     } else if (cls) {
-      static constexpr std::string_view kClasses[] = {"sip",     "invite", "register",
-                                                      "options", "other",  "rtp"};
-      const auto c =
-          choice(*cls, "class", {"sip", "invite", "register", "options", "other", "rtp"});
+      static constexpr std::string_view kClasses[] = {"sip",   "invite", "register", "options",
+                                                      "other", "rtp",    "tcp-syn"};
+      const auto c = choice(*cls, "class",
+                            {"sip", "invite", "register", "options", "other", "rtp", "tcp-syn"});
       if (!c) {
         ok = false;
       } else if (*c == 0) {
@@ -427,6 +427,8 @@ class Decoder {
         d.scope = LimitScope::other_methods;
       } else if (*c == 5) {
         d.scope = LimitScope::rtp_flow;
+      } else if (*c == 6) {
+        d.scope = LimitScope::tcp_syn;
       } else {
         // invite/register/options are shorthands for one-method lists.
         d.scope = LimitScope::methods;

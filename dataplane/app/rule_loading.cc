@@ -41,6 +41,7 @@ std::string limit_spec_of(const rules::LimitPlan& plan, StableSlots& slots, Limi
   spec.sip_all = map(plan.sip_all);
   spec.other_methods = map(plan.other_methods);
   spec.rtp_flow = map(plan.rtp_flow);
+  spec.tcp_syn = map(plan.tcp_syn);
   for (const auto& m : plan.methods) spec.methods.push_back({m.method, map(m.slots)});
   for (const auto& o : plan.overrides)
     spec.overrides.push_back({o.prefix, stable[o.slot], o.params});
@@ -50,9 +51,12 @@ std::string limit_spec_of(const rules::LimitPlan& plan, StableSlots& slots, Limi
 // The shipped defaults' ids, for the built-in fallback (same as default.rules).
 std::vector<std::string> builtin_limit_ids() {
   std::vector<std::string> names(kMaxLimitSlots);
-  const char* ids[] = {"sipwall:limit.sip",     "sipwall:limit.invite", "sipwall:limit.register",
-                       "sipwall:limit.options", "sipwall:limit.other",  "sipwall:limit.rtp"};
-  for (size_t i = 0; i < kLimitClassCount; ++i) names[i] = ids[i];
+  constexpr const char* kIds[] = {"sipwall:limit.sip",      "sipwall:limit.invite",
+                                  "sipwall:limit.register", "sipwall:limit.options",
+                                  "sipwall:limit.other",    "sipwall:limit.rtp",
+                                  "sipwall:limit.tcp-syn"};
+  static_assert(std::size(kIds) == kLimitClassCount);
+  for (size_t i = 0; i < kLimitClassCount; ++i) names[i] = kIds[i];
   return names;
 }
 

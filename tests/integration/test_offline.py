@@ -332,6 +332,10 @@ class GeneratedCaptures(OfflineCase):
         """Addresses rotating inside one /64 share one bucket."""
         self.check_scenario("flood_rotating_v6")
 
+    def test_syn_flood(self) -> None:
+        """TCP connection attempts are limited per source; connections and others are not."""
+        self.check_scenario("syn_flood")
+
     def test_malformed(self) -> None:
         """Each malformed L2/L3, L4 and SIP kind is dropped under its own reason."""
         self.check_scenario("malformed")

@@ -67,6 +67,7 @@ FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 INVITE_BURST = 40
 INVITE_RATE = 20
 RTP_FLOW_BURST = 400
+TCP_SYN_BURST = 40
 
 SCANNER_USER_AGENTS = [
     "friendly-scanner",
@@ -712,6 +713,39 @@ def scenario_flood_rotating_v6() -> Capture:
     return cap
 
 
+def scenario_syn_flood() -> Capture:
+    """One IPv4 source opens 200 TCP connections to 5060/5061 within 10 ms.
+
+    The connection-attempt bucket (20/s, burst 40) lets the first 40 SYNs reach the
+    control plane and drops 160 as flood (limit sipwall:limit.tcp-syn).  The source's
+    segments of an established connection, a SYN-ACK from the core and another
+    source's SYN are punted during the flood; after 2 s the bucket is full again."""
+    cap = Capture("syn_flood", scenario_syn_flood.__doc__ or "")
+    attacker = "192.0.2.77"
+    cap.add(0, tcp_frame(attacker, SERVER_V4, 40000, 5060,
+                         sip_request("OPTIONS", attacker, 40000, seq=1).encode()),
+            PUNT, "the source's SIP over an established TCP connection")
+    t0 = 10 * MS
+    for k in range(200):
+        t = t0 + k * 50  # 200 SYNs in 10 ms
+        exp = PUNT if k < TCP_SYN_BURST else drop("flood", "tcp-syn")
+        cap.add(t, tcp_frame(attacker, SERVER_V4, 42000 + k, 5061 if k % 2 else 5060,
+                             flags=SYN, ack=0), exp, f"SYN #{k + 1} of the flood")
+        if k % 50 == 25:
+            cap.add(t + 1, tcp_frame(attacker, SERVER_V4, 40000, 5060, b"\r\n\r\n"), PUNT,
+                    "established-connection segment during the flood")
+            cap.add(t + 2, tcp_frame(SERVER_V4, attacker, 5060, 42000, flags=SYN | ACK), PUNT,
+                    "the core's SYN-ACK")
+            other = f"198.51.100.{60 + k // 50}"
+            cap.add(t + 3, tcp_frame(other, SERVER_V4, 43000 + k, 5061, flags=SYN, ack=0),
+                    PUNT, f"SYN from another source {other}")
+    t1 = t0 + 2 * SECOND
+    for k in range(5):
+        cap.add(t1 + k * MS, tcp_frame(attacker, SERVER_V4, 44000 + k, 5061, flags=SYN, ack=0),
+                PUNT, f"SYN {k + 1}/5 after 2 s of silence")
+    return cap
+
+
 def _malformed_l2_l3() -> list[tuple[bytes, Expected, str]]:
     """L2/L3 inconsistencies (the frame cannot be trusted to carry the IP packet it
     claims) -> malformed_l3."""
@@ -1061,6 +1095,7 @@ SCENARIOS: dict[str, Callable[[], Capture]] = {
     "legit": scenario_legit,
     "flood_single": scenario_flood_single,
     "flood_rotating_v6": scenario_flood_rotating_v6,
+    "syn_flood": scenario_syn_flood,
     "malformed": scenario_malformed,
     "fragments": scenario_fragments,
     "scanner": scenario_scanner,

@@ -7,8 +7,18 @@ namespace sipwall {
 
 // What a token bucket counts. Each class has its own bucket per source, so a REGISTER flood
 // cannot use up the INVITE budget of the same source (and all SIP together has one more).
-enum class LimitClass : uint8_t { sip_all, invite, register_, options, other_method, rtp_flow };
-inline constexpr size_t kLimitClassCount = 6;
+// tcp_syn counts connection attempts (SYN without ACK) to the SIP TCP and TLS ports: their
+// segments are punted unjudged, so a SYN flood would otherwise reach the control plane whole.
+enum class LimitClass : uint8_t {
+  sip_all,
+  invite,
+  register_,
+  options,
+  other_method,
+  rtp_flow,
+  tcp_syn,
+};
+inline constexpr size_t kLimitClassCount = 7;
 
 // rate_per_sec tokens are added per second, up to burst tokens; a packet takes one token.
 // rate 0 never refills; burst 0 drops everything.
@@ -26,6 +36,7 @@ struct RateLimitConfig {
   BucketParams options{10, 20};
   BucketParams other_method{50, 100};
   BucketParams rtp_flow{200, 400};  // packets per RTP flow (source address + destination port)
+  BucketParams tcp_syn{20, 40};     // TCP connection attempts to the SIP ports, per source
   // Sources are aggregated per prefix: attackers rotate addresses inside their IPv6 /64.
   uint8_t v4_prefix = 32;
   uint8_t v6_prefix = 64;
@@ -45,6 +56,8 @@ struct RateLimitConfig {
         return other_method;
       case LimitClass::rtp_flow:
         return rtp_flow;
+      case LimitClass::tcp_syn:
+        return tcp_syn;
     }
     return {};
   }

@@ -18,6 +18,7 @@ LimitSpec LimitSpec::from_classes(const RateLimitConfig& c) {
                {"OPTIONS", {slot(LimitClass::options)}}};
   s.other_methods = {slot(LimitClass::other_method)};
   s.rtp_flow = {slot(LimitClass::rtp_flow)};
+  s.tcp_syn = {slot(LimitClass::tcp_syn)};
   return s;
 }
 
@@ -43,6 +44,7 @@ std::string LimitPolicy::build(const LimitSpec& spec, LimitPolicy& out) {
   if (auto e = check(spec.sip_all, 0); !e.empty()) return e;
   if (auto e = check(spec.other_methods, spec.sip_all.size()); !e.empty()) return e;
   if (auto e = check(spec.rtp_flow, 0); !e.empty()) return e;
+  if (auto e = check(spec.tcp_syn, 0); !e.empty()) return e;
   for (const auto& m : spec.methods) {
     if (auto e = check(m.slots, spec.sip_all.size()); !e.empty()) return e;
     out.methods_.push_back({head_of(m.token), m.token, m.slots});
@@ -50,6 +52,7 @@ std::string LimitPolicy::build(const LimitSpec& spec, LimitPolicy& out) {
   out.sip_all_ = spec.sip_all;
   out.other_methods_ = spec.other_methods;
   out.rtp_flow_ = spec.rtp_flow;
+  out.tcp_syn_ = spec.tcp_syn;
   for (uint8_t id : spec.rtp_flow) out.slots_[id].rtp = true;
   // Per slot, the overrides as a longest-prefix table whose entries index their parameters.
   for (size_t id = 0; id < kMaxLimitSlots; ++id) {

@@ -16,7 +16,7 @@ namespace sipwall {
 
 // Limits as a rule file defines them, before the dataplane compiles them. Slot numbers are
 // stable ids (the same limit id keeps its number across reloads), so a source's buckets
-// survive a reload when its limit's identity is unchanged. The six built-in limits use the
+// survive a reload when its limit's identity is unchanged. The built-in limits use the
 // LimitClass values as their slots.
 struct LimitSpec {
   struct Slot {
@@ -39,9 +39,10 @@ struct LimitSpec {
   std::vector<Method> methods;         // requests by method
   std::vector<uint8_t> other_methods;  // requests of any method not listed
   std::vector<uint8_t> rtp_flow;       // RTP/RTCP per flow
+  std::vector<uint8_t> tcp_syn;        // TCP SYN (without ACK) to the SIP TCP/TLS ports
   std::vector<Override> overrides;
 
-  // The six fixed classes of RateLimitConfig as a spec (the built-in defaults).
+  // The fixed classes of RateLimitConfig as a spec (the built-in defaults).
   static LimitSpec from_classes(const RateLimitConfig& classes);
 };
 
@@ -57,6 +58,7 @@ class LimitPolicy {
 
   std::span<const uint8_t> sip_all() const { return sip_all_; }
   std::span<const uint8_t> rtp_flow() const { return rtp_flow_; }
+  std::span<const uint8_t> tcp_syn() const { return tcp_syn_; }
   // Slots a request with this method token takes tokens from besides sip_all().
   std::span<const uint8_t> request_slots(std::string_view method) const;
   // The bucket key of `source` for `slot` (masked by the slot's own aggregation).
@@ -75,7 +77,7 @@ class LimitPolicy {
     std::vector<BucketParams> override_params;
   };
   std::vector<CompiledSlot> slots_ = std::vector<CompiledSlot>(kMaxLimitSlots);
-  std::vector<uint8_t> sip_all_, other_methods_, rtp_flow_;
+  std::vector<uint8_t> sip_all_, other_methods_, rtp_flow_, tcp_syn_;
   // Per method token: its first 8 octets packed, so most requests are told apart by one
   // compare (request_slots() runs for every SIP request).
   struct MethodSlots {

@@ -51,6 +51,14 @@ bool is_keepalive(std::string_view payload) {
   return payload == "\r\n\r\n" || payload == "\r\n";
 }
 
+// A TCP SYN without ACK opens a connection: the segment the SYN limit counts. SYN-ACKs from
+// the inside and every later segment of a connection are not connection attempts.
+bool is_connection_attempt(const ParsedPacket& p) {
+  constexpr uint8_t kSyn = 0x02;
+  constexpr uint8_t kAck = 0x10;
+  return p.l4 == L4Proto::tcp && (p.tcp_flags & (kSyn | kAck)) == kSyn;
+}
+
 // What a parsed packet is on its way to, decided before any state is touched.
 enum class Route : uint8_t { decided, fragment, sip_udp, sip_stream, media, transit };
 
@@ -152,6 +160,9 @@ struct Pipeline::Stages {
       case TrafficClass::sip_tcp:
       case TrafficClass::sip_tls:
         out.route = Route::sip_stream;
+        if (is_connection_attempt(p)) {
+          for (const uint8_t slot : policy->limits().tcp_syn()) add_key(out, slot, p.src, 0);
+        }
         return;
       case TrafficClass::rtp:
       case TrafficClass::rtcp:

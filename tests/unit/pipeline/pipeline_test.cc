@@ -307,6 +307,39 @@ TEST_F(PipelineTest, TransitTcpSignalingAndNonIp) {
   EXPECT_EQ(judge(b.ethernet(0x0806, Bytes(28, 0))), Decision::pass());  // ARP
 }
 
+TEST_F(PipelineTest, TcpConnectionAttemptsAreLimitedPerSourceAndLaterSegmentsAreNot) {
+  FrameBuilder b;
+  const auto flood = Decision::drop(DropReason::flood, static_cast<RuleIndex>(LimitClass::tcp_syn));
+  const uint8_t syn_ack = test::kTcpSyn | test::kTcpAck;
+  int punted = 0;
+  for (uint16_t i = 0; i < 100; ++i) {  // 100 SYNs in 1 ms, to both SIP stream ports
+    const Decision d =
+        judge(b.tcp(static_cast<uint16_t>(40000 + i), i % 2 ? 5060 : 5061, test::kTcpSyn, ""),
+              static_cast<Nanos>(i) * 10'000);
+    if (d == Decision::punt()) {
+      ++punted;
+    } else {
+      EXPECT_EQ(d, flood) << i;
+    }
+  }
+  EXPECT_EQ(punted, 40);  // the SYN burst
+  // The source's established connections keep flowing: only connection attempts are counted.
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(judge(b.tcp(40000, 5060, test::kTcpAck, "INVITE ..."), kMs), Decision::punt());
+  }
+  EXPECT_EQ(judge(b.tcp(40000, 5061, syn_ack, ""), kMs), Decision::punt());
+  // Refill at 20/s: one more attempt 50 ms later.
+  EXPECT_EQ(judge(b.tcp(41000, 5060, test::kTcpSyn, ""), 60 * kMs), Decision::punt());
+  EXPECT_EQ(judge(b.tcp(41001, 5060, test::kTcpSyn, ""), 61 * kMs), flood);
+  // Other sources are unaffected; SYNs to transit ports are not SIP's to limit.
+  FrameBuilder other;
+  other.ipv4("203.0.113.5", "192.0.2.10");
+  EXPECT_EQ(judge(other.tcp(40000, 5060, test::kTcpSyn, ""), 62 * kMs), Decision::punt());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(judge(b.tcp(40000, 443, test::kTcpSyn, ""), 62 * kMs), Decision::pass());
+  }
+}
+
 TEST_F(PipelineTest, SipOnUnlistedPortsIsRecognisedByContent) {
   FrameBuilder b;
   // A registrar answering from an ephemeral port to a client port inside the media range.

@@ -36,7 +36,7 @@ def main():
             print('  stderr: ' + err.replace('\n', '\n          '))
 
     expect('default set', ['check', 'default.rules'], 0,
-           stdout_has=['default.rules: ok: 31 signatures, 6 limits, 0 overrides, 0 acl entries, '
+           stdout_has=['default.rules: ok: 31 signatures, 7 limits, 0 overrides, 0 acl entries, '
                        '2 files, version fnv1a64:', ' ms, database '],
            cwd=a.rules)
     expect('operator set', ['check', 'good.rules'], 0,

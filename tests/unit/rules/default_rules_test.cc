@@ -84,12 +84,22 @@ TEST_F(DefaultRules, SignaturesEqualTheBuiltInSet) {
   EXPECT_EQ(scratch.reserve(got), "");
 }
 
-TEST_F(DefaultRules, LimitSlotsMatchTheSixClasses) {
+TEST_F(DefaultRules, LimitSlotsMatchTheBuiltInClasses) {
   ASSERT_TRUE(result_->ok());
   const LimitPlan& p = result_->rules->limit_plan;
-  ASSERT_EQ(p.slots.size(), 6u);
+  ASSERT_EQ(p.slots.size(), kLimitClassCount);
   EXPECT_EQ(p.sip_all.size(), 1u);
   EXPECT_EQ(p.rtp_flow.size(), 1u);
+  ASSERT_EQ(p.tcp_syn.size(), 1u);
+  EXPECT_EQ(p.slots[p.tcp_syn.front()].id, "sipwall:limit.tcp-syn");
+  // default.rules and the built-in fallback (no rule file) must agree.
+  const auto classes = p.as_classes(RateLimitConfig{});
+  ASSERT_TRUE(classes.has_value());
+  const RateLimitConfig builtin;
+  for (size_t i = 0; i < kLimitClassCount; ++i) {
+    const auto cls = static_cast<LimitClass>(i);
+    EXPECT_EQ(classes->params(cls), builtin.params(cls)) << i;
+  }
   EXPECT_EQ(p.other_methods.size(), 1u);
   EXPECT_EQ(p.slots[p.request_slots("INVITE").front()].id, "sipwall:limit.invite");
   EXPECT_EQ(p.slots[p.request_slots("BYE").front()].id, "sipwall:limit.other");

@@ -28,11 +28,12 @@ TEST(LimitCompiler, SlotsPerMethod) {
       "limit calls methods=INVITE,MESSAGE rate=5 burst=5\n"
       "limit rest class=other rate=9 burst=9\n"
       "limit media class=rtp rate=200 burst=400\n"
+      "limit connect class=tcp-syn rate=3 burst=6\n"
       "override trunk prefix=198.51.100.0/24 limit=inv rate=500\n"
       "override wide prefix=198.51.0.0/16 limit=inv burst=7\n",
       d);
   ASSERT_FALSE(d.has_errors()) << d.to_string();
-  ASSERT_EQ(p.slots.size(), 5u);
+  ASSERT_EQ(p.slots.size(), 6u);
   EXPECT_EQ(p.sip_all, (std::vector<LimitSlotId>{0}));
   ASSERT_EQ(p.methods.size(), 2u);
   EXPECT_EQ(p.methods[0].method, "INVITE");
@@ -41,6 +42,8 @@ TEST(LimitCompiler, SlotsPerMethod) {
   EXPECT_EQ(p.methods[1].slots, (std::vector<LimitSlotId>{2}));
   EXPECT_EQ(p.other_methods, (std::vector<LimitSlotId>{3}));
   EXPECT_EQ(p.rtp_flow, (std::vector<LimitSlotId>{4}));
+  EXPECT_EQ(p.tcp_syn, (std::vector<LimitSlotId>{5}));
+  EXPECT_EQ(p.slots[5].params, (BucketParams{3, 6}));
   ASSERT_EQ(p.overrides.size(), 2u);
   EXPECT_EQ(p.overrides[0].id, "trunk");
   EXPECT_EQ(p.overrides[0].params, (BucketParams{500, 40}));  // burst inherited

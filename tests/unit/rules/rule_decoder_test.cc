@@ -133,7 +133,7 @@ TEST(RuleDecoder, GoldenErrors) {
        "d.rules:1:15: error: 'limit' needs exactly one of class= or methods=\n"},
       {"limit l class=bye rate=1 burst=1\n",
        "d.rules:1:15: error: bad class 'bye' (expected one of sip, invite, register, options, "
-       "other, rtp)\n"},
+       "other, rtp, tcp-syn)\n"},
       {"limit l methods=INVITE,,BYE rate=1 burst=1\n",
        "d.rules:1:24: error: bad method '' in methods= (expected SIP method tokens separated by "
        "',', e.g. INVITE,REGISTER)\n"},
