@@ -1040,9 +1040,12 @@ def scenario_rtp() -> Capture:
          "CSRC count 15 in a 20-byte packet"),
         (10016, rtp(4, 640, 0xCAFE, payload=b"", extension=b"\x10\xaa\x00\x00", ext_words=100),
          "header extension length 100 words beyond the packet"),
-        (10018, rtp(5, 800, 0xCAFE, payload=b"\xd5" * 20, pad_byte=0), "padding count 0"),
-        (10020, rtp(6, 960, 0xCAFE, payload=b"\xd5" * 20, pad_byte=200),
-         "padding count 200 larger than the payload"),
+        # Padding counts that fit neither RTP nor SRTP: under SRTP the last octet is the
+        # authentication tag's, so only a packet too short to carry a tag is refused.
+        (10018, rtp(5, 800, 0xCAFE, payload=b"\xd5" * 4, pad_byte=0),
+         "padding count 0, no room for an SRTP tag"),
+        (10020, rtp(6, 960, 0xCAFE, payload=b"\xd5" * 4, pad_byte=200),
+         "padding count 200 larger than the payload, no room for an SRTP tag"),
         (10011, rtcp_header(199, 0, struct.pack("!I", 0xCAFE)), "RTCP packet type 199"),
         (10013, rtcp_sr(0xCAFE)[:-8], "RTCP SR shorter than its length field"),
         (10015, rtcp_header(201, 0, struct.pack("!I", 0xCAFE), version=1),
@@ -1060,6 +1063,8 @@ def scenario_rtp() -> Capture:
         (10031, stun_binding_request(), "STUN Binding request on an RTCP port"),
         (10030, dtls_client_hello(), "DTLS-SRTP ClientHello record on an RTP port"),
         (10033, srtcp_rr(0xCAFE, 1), "SRTCP: encrypted RR+SDES with index and 80-bit tag"),
+        (10036, rtp(7, 1120, 0xCAFE, payload=b"\xd5" * 224 + b"\x00" * 10, pad_byte=0),
+         "SRTP padding probe: P set, the last octet is the tag's (0)"),
     ]:
         t += 10 * MS
         cap.add(t, udp_frame(src, dst, 30000, dport, pkt), PASS, what)

@@ -129,7 +129,7 @@ RtpCheck check_media(std::span<const uint8_t> udp_payload, uint16_t dst_port) {
       break;
   }
   return media_kind(udp_payload, dst_port) == MediaKind::rtcp ? check_rtcp_or_srtcp(udp_payload)
-                                                              : check_rtp(udp_payload);
+                                                              : check_rtp_or_srtp(udp_payload);
 }
 
 }  // namespace sipwall

@@ -155,6 +155,17 @@ RtpCheck check_rtcp(std::span<const uint8_t> p) {
   return walk_compound(p);
 }
 
+RtpCheck check_rtp_or_srtp(std::span<const uint8_t> p) {
+  const RtpCheck strict = check_rtp(p);
+  if (strict != RtpCheck::rtp_bad_padding) return strict;
+  // The headers are valid (check_rtp got as far as the padding). SRTP needs, after them, at least
+  // the padding count octet and the shortest tag (4 octets, HMAC-SHA1-32).
+  constexpr size_t kCountAndShortestTag = 1 + 4;
+  size_t hdr = kRtpHeader + 4 * size_t{p[0] & 0x0fu};
+  if (p[0] & 0x10u) hdr += 4 + 4 * be16(&p[hdr + 2]);
+  return p.size() - hdr >= kCountAndShortestTag ? RtpCheck::ok : strict;
+}
+
 RtpCheck check_rtcp_or_srtcp(std::span<const uint8_t> p) {
   const RtpCheck strict = check_rtcp(p);
   return strict == RtpCheck::ok || srtcp_shape(p) ? RtpCheck::ok : strict;

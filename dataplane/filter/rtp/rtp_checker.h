@@ -52,4 +52,10 @@ RtpCheck check_rtcp(std::span<const uint8_t> compound);
 // what that lets through. Returns check_rtcp's error when neither fits.
 RtpCheck check_rtcp_or_srtcp(std::span<const uint8_t> datagram);
 
+// check_rtp, except that a padding count that does not fit is accepted when the packet can be
+// SRTP (RFC 3711 section 3.1): there the count octet is encrypted and an authentication tag
+// follows it, so the last octet is tag, not count. WebRTC's bandwidth probes are padding-only
+// SRTP packets with P set; refusing them would drop a random share of every such call's probes.
+RtpCheck check_rtp_or_srtp(std::span<const uint8_t> packet);
+
 }  // namespace sipwall

@@ -223,6 +223,10 @@ TEST_F(PipelineTest, MediaIsCheckedAndRateLimitedPerFlow) {
   };
   EXPECT_EQ(judge(frame(rtp(1), 10000)), Decision::pass());
   EXPECT_EQ(judge(frame(rtp(2, 160, 0x40), 10000)), Decision::drop(DropReason::rtp_invalid));
+  // An SRTP padding probe (P set): its last octet is the authentication tag's, not a count.
+  Bytes probe = rtp(3, 160, 0xa0);
+  probe.back() = 0;
+  EXPECT_EQ(judge(frame(probe, 10000)), Decision::pass());
   const Bytes rtcp_rr = {0x80, 201, 0x00, 0x01, 0, 0, 0, 1};
   EXPECT_EQ(judge(frame(rtcp_rr, 10001)), Decision::pass());
   const Bytes rtcp_bad = {0x80, 199, 0x00, 0x01, 0, 0, 0, 1};

@@ -138,6 +138,37 @@ TEST(RtpCheck, Padding) {
   EXPECT_EQ(check_rtp(csrc), RtpCheck::rtp_bad_padding);
 }
 
+TEST(RtpCheck, SrtpPaddingCountIsNotReadable) {
+  // A padding-only SRTP probe: the last octet is the tag's, whatever it holds.
+  for (const int last : {0, 21, 255}) {
+    Bytes b = rtp(true, false, 0, 0, 20);
+    b.back() = static_cast<uint8_t>(last);
+    EXPECT_EQ(check_rtp(b), RtpCheck::rtp_bad_padding) << last;
+    EXPECT_EQ(check_rtp_or_srtp(b), RtpCheck::ok) << last;
+  }
+  // Too short after the headers for a count octet and a 4-octet tag: neither RTP nor SRTP.
+  Bytes shortest = rtp(true, false, 0, 0, 5);
+  shortest.back() = 0;
+  EXPECT_EQ(check_rtp_or_srtp(shortest), RtpCheck::ok);
+  Bytes too_short = rtp(true, false, 0, 0, 4);
+  too_short.back() = 0;
+  EXPECT_EQ(check_rtp_or_srtp(too_short), RtpCheck::rtp_bad_padding);
+  // The room is counted after CSRCs and the extension.
+  Bytes csrc = rtp(true, false, 1, 0, 4);  // a CSRC, then 4 octets
+  csrc.back() = 0;
+  EXPECT_EQ(check_rtp_or_srtp(csrc), RtpCheck::rtp_bad_padding);
+  Bytes ext = rtp(true, true, 0, 0, 0);
+  ext.insert(ext.end(), {0xbe, 0xde, 0x00, 0x01, 1, 2, 3, 4, 9, 9, 9, 9, 0});
+  EXPECT_EQ(check_rtp_or_srtp(ext), RtpCheck::ok);
+  ext.resize(ext.size() - 1);
+  ext.back() = 0;
+  EXPECT_EQ(check_rtp_or_srtp(ext), RtpCheck::rtp_bad_padding);
+  // Every other RTP error stays.
+  Bytes v1 = rtp(true, false, 0, 0, 20);
+  v1[0] = static_cast<uint8_t>((v1[0] & 0x3f) | 0x40);
+  EXPECT_EQ(check_rtp_or_srtp(v1), RtpCheck::rtp_bad_version);
+}
+
 TEST(RtcpCheck, SingleReports) {
   for (uint8_t pt = 200; pt <= 204; ++pt) {
     EXPECT_EQ(check_rtcp(rtcp(pt, 1)), RtpCheck::ok) << int{pt};
