@@ -13,6 +13,7 @@
 #include <exception>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace sipwall {
 namespace {
@@ -146,6 +147,7 @@ std::string ControlSocket::open(const std::string& path, Handler handler) {
 
 void ControlSocket::service() {
   if (epoll_fd_ < 0) return;
+  now_ = Clock::now();
   epoll_event events[kEventsPerWait];
   for (int round = 0; round < kWaitsPerService; ++round) {
     int n = ::epoll_wait(epoll_fd_, events, kEventsPerWait, 0);
@@ -195,7 +197,17 @@ void ControlSocket::accept_clients() {
     Client& c = clients_[id];
     c.fd = fd;
     c.interest = EPOLLIN;
+    c.last_progress = now_;
   }
+}
+
+size_t ControlSocket::close_idle(Clock::time_point now) {
+  std::vector<uint64_t> idle;
+  for (const auto& [id, c] : clients_) {
+    if (now - c.last_progress >= kIdleTimeout) idle.push_back(id);
+  }
+  for (const uint64_t id : idle) close_client(id);
+  return idle.size();
 }
 
 bool ControlSocket::on_readable(uint64_t id, Client& c) {
@@ -203,6 +215,7 @@ bool ControlSocket::on_readable(uint64_t id, Client& c) {
   for (int i = 0; i < kReadsPerEvent; ++i) {
     ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
+      c.last_progress = now_;
       c.in.append(buf, static_cast<size_t>(n));
       // Bound the buffer: a long line is refused as soon as it is known to be too long.
       if (c.in.size() > kMaxLine + 1 && c.in.find('\n') == std::string::npos) break;
@@ -283,6 +296,7 @@ bool ControlSocket::flush(uint64_t id, Client& c) {
     ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
                        MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
+      c.last_progress = now_;
       c.out_off += static_cast<size_t>(n);
       continue;
     }

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,8 @@ namespace sipwall {
 //   error: line too long      a line over kMaxLine bytes; the connection is closed afterwards
 //   error: too many clients   kMaxClients are connected already; closed afterwards
 //   error: <what>             the handler threw (std::exception::what()); serving goes on
+// A client that neither sends a byte nor takes one of its reply for kIdleTimeout is closed
+// (close_idle()), so clients that hang or never read cannot keep all kMaxClients slots.
 //
 // Single-threaded and non-blocking: the owner polls fd() (one fd covering the listening socket
 // and every client: an epoll instance, level-triggered) for POLLIN and calls service(), which
@@ -30,10 +33,12 @@ namespace sipwall {
 class ControlSocket {
  public:
   using Handler = std::function<std::string(std::string_view command)>;
+  using Clock = std::chrono::steady_clock;
 
   static constexpr size_t kMaxLine = 4096;        // bytes in one command line, without the "\n"
   static constexpr size_t kMaxClients = 16;       // connected at once
   static constexpr size_t kMaxPending = 1 << 20;  // unsent reply bytes before a client is paused
+  static constexpr std::chrono::seconds kIdleTimeout{60};
 
   ControlSocket() = default;
   ~ControlSocket();  // closes every client and removes the socket file if it is still ours
@@ -53,6 +58,10 @@ class ControlSocket {
   // fd() is readable (calling it at other times is harmless).
   void service();
 
+  // Closes the clients with no progress (a byte received or sent) since `now - kIdleTimeout`.
+  // Call it periodically, e.g. on every wake-up of the loop that polls fd(). Returns how many.
+  size_t close_idle(Clock::time_point now);
+
   size_t client_count() const { return clients_.size(); }
   const std::string& path() const { return path_; }
 
@@ -64,6 +73,7 @@ class ControlSocket {
     size_t out_off = 0;     // sent prefix of `out`
     bool closing = false;   // close once `out` is sent (no more reading)
     uint32_t interest = 0;  // events registered with epoll
+    Clock::time_point last_progress;
   };
 
   void accept_clients();
@@ -81,7 +91,8 @@ class ControlSocket {
   int epoll_fd_ = -1;
   dev_t dev_ = 0;  // the socket file this instance created, to unlink only that one
   ino_t ino_ = 0;
-  uint64_t next_id_ = 1;  // 0 is the listening socket
+  uint64_t next_id_ = 1;   // 0 is the listening socket
+  Clock::time_point now_;  // read once per service()
   std::unordered_map<uint64_t, Client> clients_;
 };
 

@@ -206,6 +206,7 @@ int run_live(int argc, char** argv) {
       poll(fds.data(), fds.size(), 50);
       if (fds[0].revents & POLLIN && watcher.changed()) changed_at = Clock::now();
       if (fds[1].revents & POLLIN) control_socket.service();
+      control_socket.close_idle(ControlSocket::Clock::now());
       if (g_reload.exchange(false)) reload("SIGHUP");
       if (changed_at && Clock::now() - *changed_at >= kQuiet) {
         changed_at.reset();

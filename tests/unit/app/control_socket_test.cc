@@ -301,6 +301,57 @@ TEST_F(ControlSocketTest, TooManyClients) {
   EXPECT_EQ(next.reply(s), "echo hello\n");
 }
 
+TEST_F(ControlSocketTest, IdleClientsAreClosedAndFreeTheirSlots) {
+  ControlSocket s;
+  ASSERT_EQ(s.open(path_, echo), "");
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (size_t i = 0; i < ControlSocket::kMaxClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(path_));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  auto deadline = Clock::now() + kWait;
+  while (s.client_count() < ControlSocket::kMaxClients && Clock::now() < deadline) {
+    clients[0]->pump(s, 20);
+  }
+  ASSERT_EQ(s.client_count(), ControlSocket::kMaxClients);
+  // Times are handed to close_idle(), not waited for. Every client was last heard before `quiet`;
+  // then the last one talks again.
+  const auto quiet = Clock::now();
+  EXPECT_EQ(s.close_idle(quiet + ControlSocket::kIdleTimeout / 2), 0u);
+  clients.back()->send("ping\n");
+  EXPECT_EQ(clients.back()->reply(s), "echo ping\n");
+  EXPECT_EQ(s.close_idle(quiet + ControlSocket::kIdleTimeout), ControlSocket::kMaxClients - 1);
+  EXPECT_EQ(s.client_count(), 1u);
+  EXPECT_TRUE(clients[0]->closed_by_server(s));
+  // The freed slots take new clients at once; the talking client is still served.
+  RawClient next(path_);
+  next.send("hello\n");
+  EXPECT_EQ(next.reply(s), "echo hello\n");
+  clients.back()->send("again\n");
+  EXPECT_EQ(clients.back()->reply(s), "echo again\n");
+}
+
+TEST_F(ControlSocketTest, ClientThatNeverReadsItsRepliesIsIdle) {
+  ControlSocket s;
+  ASSERT_EQ(s.open(path_, echo), "");
+  RawClient stuck(path_);
+  ASSERT_TRUE(stuck.connected());
+  // Served without reading: the reply (over kMaxPending) fills the socket buffers and stops.
+  ::pollfd p{s.fd(), POLLIN, 0};
+  ::poll(&p, 1, 100);
+  s.service();
+  stuck.send("big 4000000\n");
+  for (int i = 0; i < 5; ++i) {
+    ::poll(&p, 1, 20);
+    s.service();
+  }
+  ASSERT_EQ(s.client_count(), 1u);
+  const auto now = Clock::now();
+  EXPECT_EQ(s.close_idle(now), 0u);  // progress was recent
+  EXPECT_EQ(s.close_idle(now + ControlSocket::kIdleTimeout), 1u);
+  EXPECT_EQ(s.client_count(), 0u);
+}
+
 TEST_F(ControlSocketTest, ClientDisconnectingMidLineIsCleanedUp) {
   int calls = 0;
   ControlSocket s;
