@@ -338,6 +338,53 @@ class ValueScanner {
   Block64 head_;
 };
 
+// The masks an IPv4 check needs, for the 16 octets at p (octets at or past lim read as NUL):
+// digits, dots, and the octets above / equal to '2' and '5' (for parts compared with "255").
+struct Ipv4Masks {
+  uint32_t digit = 0;
+  uint32_t dot = 0;
+  uint32_t gt2 = 0;
+  uint32_t eq2 = 0;
+  uint32_t gt5 = 0;
+  uint32_t eq5 = 0;
+};
+
+[[gnu::always_inline]] inline Ipv4Masks ipv4_masks(const char* p, const char* lim) {
+  Ipv4Masks m;
+#ifdef SIPWALL_SIP_NIBBLE
+  // Signed compares: octets from 0x80 are below '0' like NUL, so in none of the ranges.
+  const __m128i v = load16(p, lim);
+  const auto gt = [&](char c) {
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(c))));
+  };
+  m.digit = gt('0' - 1) & ~gt('9');
+  m.dot = eq_bits(v, '.');
+  m.gt2 = gt('2');
+  m.eq2 = eq_bits(v, '2');
+  m.gt5 = gt('5');
+  m.eq5 = eq_bits(v, '5');
+#else
+  const ptrdiff_t n = lim - p < 16 ? lim - p : 16;
+  for (ptrdiff_t i = 0; i < n; ++i) {
+    const auto c = static_cast<signed char>(p[i]);
+    m.digit |= static_cast<uint32_t>(c >= '0' && c <= '9') << i;
+    m.dot |= static_cast<uint32_t>(c == '.') << i;
+    m.gt2 |= static_cast<uint32_t>(c > '2') << i;
+    m.eq2 |= static_cast<uint32_t>(c == '2') << i;
+    m.gt5 |= static_cast<uint32_t>(c > '5') << i;
+    m.eq5 |= static_cast<uint32_t>(c == '5') << i;
+  }
+#endif
+  return m;
+}
+
+// port = 1*5DIGIT, at most 65535, for a span that holds digits only (the scans that find a
+// port stop at the first non-digit): a five-digit port is compared as text with "65535".
+inline bool digit_port_ok(std::string_view digits) {
+  if (digits.size() - 1 >= 5) return false;  // empty (wraps) or more than five digits
+  return digits.size() < 5 || std::memcmp(digits.data(), "65535", 5) <= 0;
+}
+
 // The end of a view's readable memory when nothing more is known.
 inline const char* end_of(std::string_view s) {
   return s.data() + s.size();
