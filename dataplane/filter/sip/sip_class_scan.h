@@ -25,6 +25,9 @@
 #endif
 #if defined(__AVX512BW__) && !defined(SIPWALL_SIP_SCALAR)
 #define SIPWALL_SIP_AVX512 1
+#if defined(__AVX512VBMI__)
+#define SIPWALL_SIP_VBMI 1
+#endif
 #endif
 
 namespace sipwall::sipchar {
@@ -88,6 +91,40 @@ template <uint32_t M>
 inline constexpr std::array<uint8_t, 64> kLo64 = lanes4(kNibbles<M>.lo);
 template <uint32_t M>
 inline constexpr std::array<uint8_t, 64> kHi64 = lanes4(kNibbles<M>.hi);
+
+// The classes Block64 answers from one 128-entry byte lookup where AVX512-VBMI has it: bit k
+// of kPacked[c] is set when octet c is in kPackedClasses[k]. None holds an octet from 0x80.
+inline constexpr std::array<uint32_t, 7> kPackedClasses = {kToken, kDigit,    kHostname, kParam,
+                                                           kUser,  kGenValue, kWord};
+
+constexpr int packed_bit(uint32_t mask) {
+  for (size_t k = 0; k < kPackedClasses.size(); ++k) {
+    if (kPackedClasses[k] == mask) return static_cast<int>(k);
+  }
+  return -1;
+}
+
+constexpr std::array<uint8_t, 128> make_packed() {
+  std::array<uint8_t, 128> t{};
+  for (unsigned c = 0; c < 128; ++c) {
+    for (size_t k = 0; k < kPackedClasses.size(); ++k) {
+      if ((kTable[c] & kPackedClasses[k]) != 0) t[c] = static_cast<uint8_t>(t[c] | 1u << k);
+    }
+  }
+  return t;
+}
+
+constexpr bool packed_classes_are_ascii() {
+  for (unsigned c = 128; c < 256; ++c) {
+    for (const uint32_t m : kPackedClasses) {
+      if ((kTable[c] & m) != 0) return false;
+    }
+  }
+  return true;
+}
+static_assert(packed_classes_are_ascii(), "the lookup zeroes octets from 0x80");
+
+alignas(64) inline constexpr std::array<uint8_t, 128> kPacked = make_packed();
 
 }  // namespace detail
 
@@ -188,6 +225,13 @@ class Block64 {
 #ifdef SIPWALL_SIP_AVX512
     v_ = _mm512_maskz_loadu_epi8(live_, p_);
 #endif
+#ifdef SIPWALL_SIP_VBMI
+    // Every packed class of every octet in one lookup (two fewer shuffles per class than the
+    // nibble tables). The index is the octet's low 7 bits: octets from 0x80 are zeroed.
+    const __mmask64 ascii = ~_mm512_movepi8_mask(v_);
+    cls_ = _mm512_maskz_permutex2var_epi8(ascii, _mm512_load_si512(detail::kPacked.data()), v_,
+                                          _mm512_load_si512(detail::kPacked.data() + 64));
+#endif
   }
 
   uint64_t live() const {
@@ -196,6 +240,12 @@ class Block64 {
 
   template <uint32_t M>
   [[gnu::always_inline]] uint64_t bits() const {
+#ifdef SIPWALL_SIP_VBMI
+    if constexpr (detail::packed_bit(M) >= 0) {
+      return _mm512_test_epi8_mask(cls_,
+                                   _mm512_set1_epi8(static_cast<char>(1 << detail::packed_bit(M))));
+    }
+#endif
 #ifdef SIPWALL_SIP_AVX512
     const __m512i low4 = _mm512_set1_epi8(0x0f);
     const __m512i a = _mm512_shuffle_epi8(_mm512_loadu_si512(detail::kLo64<M>.data()),
@@ -225,6 +275,9 @@ class Block64 {
   uint64_t live_;
 #ifdef SIPWALL_SIP_AVX512
   __m512i v_;
+#endif
+#ifdef SIPWALL_SIP_VBMI
+  __m512i cls_;
 #endif
 };
 
