@@ -271,8 +271,10 @@ SipError SipValidator::parse_status_line(std::string_view line, SipMessage& m) c
   return SipError::ok;
 }
 
-// Deep checks for the headers that carry routing, framing or transaction state.
-SipError SipValidator::check_field(const SipHeaderField& f, Scan& scan) const {
+// Deep checks for the headers that carry routing, framing or transaction state. Inlined into
+// validate(): the scan state then stays in registers, not in memory behind a reference.
+[[gnu::always_inline]] inline SipError SipValidator::check_field(const SipHeaderField& f,
+                                                                 Scan& scan) const {
   const bool liberal = cfg_.profile == SipProfile::liberal;
   switch (f.id) {
     case SipHeader::via: {
