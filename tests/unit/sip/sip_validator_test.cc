@@ -373,6 +373,32 @@ TEST_F(SipValidatorTest, HeaderLookupOfNearMissNames) {
   EXPECT_GT(checked, 2000u);
 }
 
+// Method tokens match exactly and case-sensitively; every near miss is "other".
+TEST(SipMethodFromToken, ExactMatchesOnly) {
+  const std::pair<const char*, SipMethod> known[] = {
+      {"INVITE", SipMethod::invite},   {"REGISTER", SipMethod::register_},
+      {"OPTIONS", SipMethod::options}, {"ACK", SipMethod::ack},
+      {"BYE", SipMethod::bye},         {"CANCEL", SipMethod::cancel}};
+  for (const auto& [token, method] : known) {
+    const std::string t = token;
+    EXPECT_EQ(sip_method_from_token(t), method) << t;
+    EXPECT_EQ(sip_method_from_token(t + "X"), SipMethod::other) << t;
+    EXPECT_EQ(sip_method_from_token("X" + t), SipMethod::other) << t;
+    EXPECT_EQ(sip_method_from_token(t.substr(1)), SipMethod::other) << t;
+    EXPECT_EQ(sip_method_from_token(t.substr(0, t.size() - 1)), SipMethod::other) << t;
+    for (size_t k = 0; k < t.size(); ++k) {
+      std::string m = t;
+      m[k] = static_cast<char>(m[k] ^ 0x20);  // lower case
+      EXPECT_EQ(sip_method_from_token(m), SipMethod::other) << m;
+      m[k] = 'Q';
+      EXPECT_EQ(sip_method_from_token(m), SipMethod::other) << m;
+    }
+  }
+  for (const char* t : {"", "A", "AC", "NOTIFY", "MESSAGE", "REFER", "UPDATE", "PRACK"}) {
+    EXPECT_EQ(sip_method_from_token(t), SipMethod::other) << t;
+  }
+}
+
 TEST_F(SipValidatorTest, SingleValuedHeadersMayNotRepeat) {
   for (const char* extra : {"Call-ID: x@y", "From: <sip:c@d.com>;tag=2", "To: <sip:c@d.com>",
                             "CSeq: 1 INVITE", "Max-Forwards: 10"}) {
