@@ -136,7 +136,7 @@ bool skip_sent_by(Cursor& c, std::string_view& host) {
   }
   host = c.s.substr(start, c.i - start);
   if (!sip_host_is_valid(host, c.lim)) return false;
-  if (c.eat_sep(':')) return sip_port_is_valid(c.take<kDigit>());
+  if (c.eat_sep(':')) return digit_port_ok(c.take<kDigit>());
   return true;
 }
 
@@ -212,7 +212,7 @@ bool is_simple_via(std::string_view v, const char* lim) {
   size_t i = host_end;
   if (i < n && v[i] == ':') {
     i = sc.scan<kDigit>(host_end + 1);
-    if (!sip_port_is_valid(v.substr(host_end + 1, i - host_end - 1))) return false;
+    if (!digit_port_ok(v.substr(host_end + 1, i - host_end - 1))) return false;
   }
   return simple_params_to_end(v, i, lim);
 }

@@ -1,5 +1,6 @@
 #include "sip/sip_validator.h"
 
+#include <bit>
 #include <cstring>
 
 #include "sip/sip_char_class.h"
@@ -37,28 +38,15 @@ constexpr uint8_t fold(char c) {
   return static_cast<uint8_t>(c | 0x20);
 }
 
-constexpr uint8_t name_hash(std::string_view name) {
-  return static_cast<uint8_t>(name.size() * 7 + fold(name.front()) * 3 + fold(name.back()));
-}
-
-// Case-insensitive equality of two tokens, eight bytes at a time. Within the token alphabet
-// two bytes differ only in bit 0x20 exactly when they are the same letter in another case, so
-// OR-ing 0x20 into both sides is an exact comparison here.
-[[maybe_unused]] bool token_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  constexpr uint64_t kCase = 0x2020202020202020ull;
-  size_t i = 0;
-  for (; i + 8 <= a.size(); i += 8) {
-    uint64_t x = 0;
-    uint64_t y = 0;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if ((x | kCase) != (y | kCase)) return false;
-  }
-  for (; i < a.size(); ++i) {
-    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-  }
-  return true;
+// The slot of a full name (two octets or more): a multiplicative hash of its length and its
+// first two octets folded, perfect for the known names (checked where the table is built).
+// The first octets are loaded from the name's start, so the hash waits only for the length.
+[[gnu::always_inline]] inline size_t name_slot(std::string_view name, size_t slots) {
+  uint16_t first2 = 0;
+  std::memcpy(&first2, name.data(), 2);
+  const uint32_t key = (first2 | 0x2020u) | static_cast<uint32_t>(name.size()) << 16;
+  static_assert(std::endian::native == std::endian::little);
+  return (key * 0x9528ab1fu) >> 27 & (slots - 1);
 }
 
 }  // namespace
@@ -143,29 +131,48 @@ SipValidator::SipValidator(const SipValidatorConfig& cfg)
   }
   for (size_t i = 1; i < kSipHeaderCount; ++i) {
     const std::string_view name = sip_header_name(static_cast<SipHeader>(i));
-    names_[i] = name;
-    if (name.empty()) continue;
+    if (name.size() < 2) continue;
+    const size_t slot = name_slot(name, kNameSlots);
+    if (slot_id_[slot] != kNoHeader) {
+      slot_id_[slot] = kAmbiguous;  // lookup() asks sip_header_from_name for this slot
+      continue;
+    }
+    slot_id_[slot] = static_cast<uint8_t>(i);
+    slot_len_[slot] = static_cast<uint8_t>(name.size());
+    folded_[slot].bytes.fill(0x20);
     for (size_t k = 0; k < name.size(); ++k)
-      folded_[i].bytes[k] = static_cast<char>(name[k] | 0x20);
-    uint8_t& slot = by_hash_[name_hash(name)];
-    slot = slot == kNoHeader ? static_cast<uint8_t>(i) : kAmbiguous;
+      folded_[slot].bytes[k] = static_cast<char>(name[k] | 0x20);
   }
 }
 
+// `name` is a non-empty token. Within the token alphabet two octets differ only in bit 0x20
+// exactly when they are the same letter in another case, so OR-ing 0x20 into both sides is an
+// exact case-insensitive compare.
 [[gnu::always_inline]] inline SipHeader SipValidator::lookup(
     std::string_view name, [[maybe_unused]] const char* lim) const {
-  if (name.size() == 1) {
+  const size_t n = name.size();
+  if (n == 1) {
     const uint8_t c = fold(name[0]);
     return c < compact_.size() ? compact_[c] : SipHeader::other;
   }
-  const uint8_t slot = by_hash_[name_hash(name)];
-  if (slot == kNoHeader) return SipHeader::other;
-  if (slot == kAmbiguous) return sip_header_from_name(name);
-  const auto id = static_cast<SipHeader>(slot);
-  if (names_[slot].size() != name.size()) return SipHeader::other;
-#ifdef SIPWALL_SIP_NIBBLE
-  // name is a token of at most 32 octets here, so folding both sides is exact (token_iequals).
+  const size_t slot = name_slot(name, kNameSlots);
+  const uint8_t id = slot_id_[slot];
+  if (id == kAmbiguous) [[unlikely]]
+    return sip_header_from_name(name);
   const char* const folded = folded_[slot].bytes.data();
+#if defined(SIPWALL_SIP_AVX512) && defined(__AVX512VL__)
+  // A masked load reads only the name (the first 32 octets of a longer one). No length check:
+  // the zeroed octets past the name fold to 0x20, the padding, where a known name is shorter
+  // (its letters and '-' never fold to 0x20); and where it is longer, a token octet of the
+  // name never folds to the padding.
+  const __mmask32 live = n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+  const __m256i v =
+      _mm256_or_si256(_mm256_maskz_loadu_epi8(live, name.data()), _mm256_set1_epi8(0x20));
+  const __mmask32 eq =
+      _mm256_cmpeq_epi8_mask(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(folded)));
+  return eq == ~__mmask32{0} ? static_cast<SipHeader>(id) : SipHeader::other;
+#elif defined(SIPWALL_SIP_NIBBLE)
+  if (slot_len_[slot] != n) return SipHeader::other;
   const __m128i fold = _mm_set1_epi8(0x20);
   const auto eq16 = [&](size_t k) {
     const __m128i v = _mm_or_si128(load16(name.data() + k, lim), fold);
@@ -173,11 +180,15 @@ SipValidator::SipValidator(const SipValidatorConfig& cfg)
         _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(folded + k)))));
   };
   uint32_t eq = eq16(0);
-  if (name.size() > 16) eq |= eq16(16) << 16;
-  const uint32_t want = name.size() >= 32 ? ~0u : (1u << name.size()) - 1;
-  return (eq & want) == want ? id : SipHeader::other;
+  if (n > 16) eq |= eq16(16) << 16;
+  const uint32_t want = (1u << n) - 1;  // n <= 31 here: the length matched a known name
+  return (eq & want) == want ? static_cast<SipHeader>(id) : SipHeader::other;
 #else
-  return token_iequals(names_[slot], name) ? id : SipHeader::other;  // name is a token
+  if (slot_len_[slot] != n) return SipHeader::other;
+  for (size_t k = 0; k < n; ++k) {
+    if (fold(name[k]) != static_cast<uint8_t>(folded[k])) return SipHeader::other;
+  }
+  return static_cast<SipHeader>(id);
 #endif
 }
 
@@ -260,8 +271,10 @@ SipError SipValidator::parse_status_line(std::string_view line, SipMessage& m) c
   return SipError::ok;
 }
 
-// Deep checks for the headers that carry routing, framing or transaction state.
-SipError SipValidator::check_field(const SipHeaderField& f, Scan& scan) const {
+// Deep checks for the headers that carry routing, framing or transaction state. Inlined into
+// validate(): the scan state then stays in registers, not in memory behind a reference.
+[[gnu::always_inline]] inline SipError SipValidator::check_field(const SipHeaderField& f,
+                                                                 Scan& scan) const {
   const bool liberal = cfg_.profile == SipProfile::liberal;
   switch (f.id) {
     case SipHeader::via: {

@@ -88,16 +88,17 @@ class SipValidator {
   SipValidatorConfig cfg_;
   std::vector<SipHeaderField> headers_;
   // Header-name dispatch built from sip_message's name table: compact letters by lower-case
-  // byte, full names by a small hash, confirmed with one case-insensitive compare.
+  // byte; full names by a hash of the length and the first two octets (perfect for the known
+  // names, so a slot holds one name), confirmed with one compare of the name with every octet
+  // OR 0x20 against the slot's name folded the same way and padded with 0x20.
+  static constexpr size_t kNameSlots = 32;
   std::array<SipHeader, 128> compact_{};
-  std::array<uint8_t, 256> by_hash_{};
-  std::array<std::string_view, kSipHeaderCount> names_{};
-  // The same names (at most 19 octets) with every octet OR 0x20, zero-padded: one or two
-  // 16-octet compares.
   struct FoldedName {
-    alignas(16) std::array<char, 32> bytes;
+    alignas(32) std::array<char, 32> bytes;
   };
-  std::array<FoldedName, kSipHeaderCount> folded_{};
+  std::array<FoldedName, kNameSlots> folded_{};
+  std::array<uint8_t, kNameSlots> slot_id_{};  // a SipHeader, or kAmbiguous (two names)
+  std::array<uint8_t, kNameSlots> slot_len_{};
 };
 
 }  // namespace sipwall

@@ -83,6 +83,35 @@ TEST(SipClassScan, Block64MasksMatchBytes) {
   }
 }
 
+// Every class Block64 serves (from the packed byte lookup with AVX512-VBMI, from the nibble
+// tables otherwise), for every octet value at every position of spans of every length.
+template <uint32_t M>
+void expect_block_bits(const Block64& block, std::string_view s) {
+  uint64_t want = 0;
+  for (size_t i = 0; i < s.size(); ++i) want |= static_cast<uint64_t>(is(s[i], M)) << i;
+  ASSERT_EQ(block.bits<M>(), want) << s.size() << " class " << M;
+}
+
+TEST(SipClassScan, Block64ClassesForEveryOctet) {
+  for (size_t n = 0; n <= 64; ++n) {
+    for (unsigned first = 0; first < 256; first += 7) {
+      std::string span(n, '\0');
+      for (size_t i = 0; i < n; ++i) span[i] = static_cast<char>((first + i * 13) & 0xff);
+      const Buf b(span);
+      const Block64 block(b.view(), b.end());
+      expect_block_bits<kToken>(block, b.view());
+      expect_block_bits<kDigit>(block, b.view());
+      expect_block_bits<kHostname>(block, b.view());
+      expect_block_bits<kParam>(block, b.view());
+      expect_block_bits<kUser>(block, b.view());
+      expect_block_bits<kGenValue>(block, b.view());
+      expect_block_bits<kWord>(block, b.view());
+      expect_block_bits<kQdtext | kLws>(block, b.view());
+      expect_block_bits<kText>(block, b.view());
+    }
+  }
+}
+
 TEST(SipClassScan, NextBit) {
   EXPECT_EQ(next_bit(0, 0, 7), 7u);
   EXPECT_EQ(next_bit(uint64_t{1} << 63, 0, 64), 63u);

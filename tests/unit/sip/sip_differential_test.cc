@@ -483,6 +483,63 @@ TEST(SipDifferential, ValueParsersOnRandomStrings) {
   EXPECT_EQ(failures, 0u);
 }
 
+// IPv4 hosts and ports (decided from octet masks) around every edge of the grammar: part
+// values and lengths, leading zeros, dots, five-digit ports around 65535; as a host, in a
+// URI and in a Via sent-by, each in an exactly-sized buffer.
+TEST(SipDifferential, Ipv4HostsAndPorts) {
+  const std::vector<std::string> parts = {
+      "0",   "1",   "9",   "09",  "10",  "99",  "100", "199",  "200", "249", "250", "255",   "256",
+      "259", "260", "299", "300", "355", "999", "000", "0255", "",    "a",   "2x5", "25\x80"};
+  const std::vector<std::string> ports = {"",      "0",     "5060",  "65535",  "65536",
+                                          "65529", "65540", "66000", "70000",  "99999",
+                                          "06553", "00000", "6553",  "123456", "5a"};
+  size_t failures = 0;
+  size_t runs = 0;
+  const auto check = [&](const std::string& s) {
+    ++runs;
+    const Buf b(s);
+    const std::string uri = "sip:u@" + s;
+    const Buf u(uri);
+    const std::string via = "SIP/2.0/UDP " + s + ";branch=z9hG4bK1";
+    const Buf w(via);
+    size_t fv = 0;
+    size_t rv = 0;
+    const bool same =
+        sip_host_is_valid(b.view()) == reference::sip_host_is_valid(b.view()) &&
+        sip_hostport_is_valid(b.view()) == reference::sip_hostport_is_valid(b.view()) &&
+        sip_uri_is_valid(u.view(), false) == reference::sip_uri_is_valid(u.view(), false) &&
+        static_cast<int>(sip_check_via(w.view(), fv)) ==
+            static_cast<int>(reference::sip_check_via(w.view(), rv));
+    if (!same && ++failures <= 10) ADD_FAILURE() << show(s);
+  };
+  for (size_t i = 0; i < parts.size(); ++i) {
+    for (size_t j = 0; j < parts.size(); ++j) {
+      for (size_t k = 0; k < 4; ++k) {
+        // parts[i] at position k, parts[j] at position (k + 1) % 4, "1" elsewhere.
+        std::string p[4] = {"1", "1", "1", "1"};
+        p[k] = parts[i];
+        p[(k + 1) % 4] = parts[j];
+        const std::string host = p[0] + "." + p[1] + "." + p[2] + "." + p[3];
+        check(host);
+        check(host + ".");
+        check(host + ".1");
+        check("." + host);
+        check(host.substr(0, host.size() - 1));
+        check(parts[i] + "." + parts[j] + ".1");
+        check(parts[i] + ".." + parts[j] + ".1.1");
+      }
+    }
+  }
+  for (const auto& port : ports) {
+    for (const char* host : {"192.0.2.1", "255.255.255.255", "h.example.com", "[::1]"}) {
+      check(std::string(host) + ":" + port);
+      if (port.size() > 1) check(std::string(host) + ":" + port.substr(1));
+    }
+  }
+  EXPECT_EQ(failures, 0u);
+  EXPECT_GT(runs, 10000u);
+}
+
 // Every scanned span at every length 0..80, ending exactly at the end of the heap buffer (and
 // of the datagram), with a bad byte at every position of the shorter ones.
 TEST(SipDifferential, SpanBoundariesAtEveryLength) {

@@ -290,6 +290,115 @@ TEST_F(SipValidatorTest, HeaderLookupAgreesWithTheNameTable) {
   }
 }
 
+// Near misses of every known name (one octet changed, added or removed, other cases, padded
+// past 16 and 32 octets) get exactly the id sip_header_from_name gives: the hash and the
+// folded compare of the fast dispatch may not confuse them with a known name.
+TEST_F(SipValidatorTest, HeaderLookupOfNearMissNames) {
+  const auto value_for = [](SipHeader id) -> std::string {
+    switch (id) {
+      case SipHeader::via:
+        return "SIP/2.0/UDP x.example.com";
+      case SipHeader::from:
+      case SipHeader::to:
+      case SipHeader::contact:
+        return "<sip:a@b.com>";
+      case SipHeader::call_id:
+        return "a@b";
+      case SipHeader::cseq:
+        return "1 INVITE";
+      case SipHeader::max_forwards:
+        return "70";
+      case SipHeader::content_length:
+        return "0";
+      case SipHeader::date:
+        return "Sat, 13 Nov 2010 23:29:00 GMT";
+      default:
+        return "x";
+    }
+  };
+  std::set<std::string> names;
+  for (size_t i = 1; i < kSipHeaderCount; ++i) {
+    const std::string n(sip_header_name(static_cast<SipHeader>(i)));
+    names.insert(n);
+    names.insert(n.substr(0, n.size() - 1));
+    names.insert(n.substr(1));
+    names.insert(n + "x");
+    names.insert(n + "-");
+    names.insert("x" + n);
+    for (const size_t pad : {1, 12, 13, 14, 15, 16, 17, 28, 29, 30, 31, 32, 33, 40}) {
+      names.insert(n + std::string(pad, 'a'));
+    }
+    for (size_t k = 0; k < n.size(); ++k) {
+      for (const char c : std::string("xX-.!0_~`'%+*aZ")) {
+        std::string m = n;
+        m[k] = c;
+        names.insert(m);
+      }
+      std::string m = n;
+      m[k] = static_cast<char>(m[k] ^ 0x20);  // other case; '-' becomes CR (dropped below)
+      names.insert(m);
+    }
+  }
+  size_t checked = 0;
+  for (const auto& name : names) {
+    // Only token names: every other one ends the name early (a bad header line).
+    if (name.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "-.!%*_+`'~") != std::string::npos) {
+      continue;
+    }
+    const SipHeader want = sip_header_from_name(name);
+    Lines h;
+    bool replaced = false;
+    for (const auto& line : kResponseHeaders) {
+      const std::string base = line.substr(0, line.find(':'));
+      if (sip_header_from_name(base) == want) {
+        h.push_back(name + ": " + line.substr(base.size() + 2));
+        replaced = true;
+      } else {
+        h.push_back(line);
+      }
+    }
+    if (!replaced) h.push_back(name + ": " + value_for(want));
+    ASSERT_EQ(to_string(strict(make("SIP/2.0 200 OK", h))), "ok") << name;
+    bool found = false;
+    for (const auto& f : out_.headers) {
+      if (f.name != name) continue;
+      EXPECT_EQ(f.id, want) << name;
+      found = true;
+    }
+    EXPECT_TRUE(found) << name;
+    ++checked;
+  }
+  EXPECT_GT(checked, 2000u);
+}
+
+// Method tokens match exactly and case-sensitively; every near miss is "other".
+TEST(SipMethodFromToken, ExactMatchesOnly) {
+  const std::pair<const char*, SipMethod> known[] = {
+      {"INVITE", SipMethod::invite},   {"REGISTER", SipMethod::register_},
+      {"OPTIONS", SipMethod::options}, {"ACK", SipMethod::ack},
+      {"BYE", SipMethod::bye},         {"CANCEL", SipMethod::cancel}};
+  for (const auto& [token, method] : known) {
+    const std::string t = token;
+    EXPECT_EQ(sip_method_from_token(t), method) << t;
+    EXPECT_EQ(sip_method_from_token(t + "X"), SipMethod::other) << t;
+    EXPECT_EQ(sip_method_from_token("X" + t), SipMethod::other) << t;
+    EXPECT_EQ(sip_method_from_token(t.substr(1)), SipMethod::other) << t;
+    EXPECT_EQ(sip_method_from_token(t.substr(0, t.size() - 1)), SipMethod::other) << t;
+    for (size_t k = 0; k < t.size(); ++k) {
+      std::string m = t;
+      m[k] = static_cast<char>(m[k] ^ 0x20);  // lower case
+      EXPECT_EQ(sip_method_from_token(m), SipMethod::other) << m;
+      m[k] = 'Q';
+      EXPECT_EQ(sip_method_from_token(m), SipMethod::other) << m;
+    }
+  }
+  for (const char* t : {"", "A", "AC", "NOTIFY", "MESSAGE", "REFER", "UPDATE", "PRACK"}) {
+    EXPECT_EQ(sip_method_from_token(t), SipMethod::other) << t;
+  }
+}
+
 TEST_F(SipValidatorTest, SingleValuedHeadersMayNotRepeat) {
   for (const char* extra : {"Call-ID: x@y", "From: <sip:c@d.com>;tag=2", "To: <sip:c@d.com>",
                             "CSeq: 1 INVITE", "Max-Forwards: 10"}) {
