@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: the release build and the ASan+UBSan build, each with
-# the unit, corpus and offline integration suites. Prints "N passed, N failed" at the end.
+# the unit, corpus and offline integration suites, then the SIP tests of the -march=native build.
+# Prints "N passed, N failed" at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,15 +11,22 @@ fi
 
 passed=0
 failed=0
+# run_suite DIR [meson setup options...]; with ONLY="target test" it builds and runs just that.
 run_suite() {
   local dir=$1
   shift
   if [[ ! -f "$dir/build.ninja" ]]; then
     meson setup "$dir" "$@"
   fi
-  ninja -C "$dir"
   local rc=0
-  meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+  if [[ -n "${ONLY:-}" ]]; then
+    local target=${ONLY% *} name=${ONLY#* }
+    ninja -C "$dir" "$target"
+    meson test -C "$dir" --no-rebuild --print-errorlogs "$name" || rc=$?
+  else
+    ninja -C "$dir"
+    meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+  fi
   local log="$dir/meson-logs/testlog.json"
   local ok bad
   ok=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["result"]=="OK"))' "$log")
@@ -33,6 +41,12 @@ run_suite build/release
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build/asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+
+# The -march=native build (what perf/run-bench.sh measures) compiles the validator's AVX-512
+# fast paths, which the builds above (-march=corei7) do not: its SIP tests, the differential
+# ones against the frozen reference validator included, run on them here.
+unset ASAN_OPTIONS UBSAN_OPTIONS
+ONLY="tests/unit/sip/sip_test sip" run_suite build/native -Dbuildtype=release -Dnative=true
 
 echo "${passed} passed, ${failed} failed"
 [[ $failed -eq 0 ]]
