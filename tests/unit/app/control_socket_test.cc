@@ -154,6 +154,21 @@ class ControlSocketTest : public ::testing::Test {
     std::thread thread_;
   };
 
+  // Connects kMaxClients clients and serves until the server has accepted them all.
+  std::vector<std::unique_ptr<RawClient>> fill_every_slot(ControlSocket& s) {
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (size_t i = 0; i < ControlSocket::kMaxClients; ++i) {
+      clients.push_back(std::make_unique<RawClient>(path_));
+      EXPECT_TRUE(clients.back()->connected());
+    }
+    const auto deadline = Clock::now() + kWait;
+    while (s.client_count() < ControlSocket::kMaxClients && Clock::now() < deadline) {
+      clients[0]->pump(s, 20);
+    }
+    EXPECT_EQ(s.client_count(), ControlSocket::kMaxClients);
+    return clients;
+  }
+
   fs::path dir_;
   std::string path_;
 };
@@ -263,15 +278,7 @@ TEST_F(ControlSocketTest, LongLineIsRefusedAndTheClientClosed) {
 TEST_F(ControlSocketTest, TooManyClients) {
   ControlSocket s;
   ASSERT_EQ(s.open(path_, echo), "");
-  std::vector<std::unique_ptr<RawClient>> clients;
-  for (size_t i = 0; i < ControlSocket::kMaxClients; ++i) {
-    clients.push_back(std::make_unique<RawClient>(path_));
-    ASSERT_TRUE(clients.back()->connected());
-  }
-  auto deadline = Clock::now() + kWait;
-  while (s.client_count() < ControlSocket::kMaxClients && Clock::now() < deadline) {
-    clients[0]->pump(s, 20);
-  }
+  std::vector<std::unique_ptr<RawClient>> clients = fill_every_slot(s);
   ASSERT_EQ(s.client_count(), ControlSocket::kMaxClients);
 
   RawClient extra(path_);
@@ -292,7 +299,7 @@ TEST_F(ControlSocketTest, TooManyClients) {
   EXPECT_EQ(clients.back()->reply(s), "echo still-served\n");
 
   clients.pop_back();  // one leaves: room for the next
-  deadline = Clock::now() + kWait;
+  auto deadline = Clock::now() + kWait;
   while (s.client_count() == ControlSocket::kMaxClients && Clock::now() < deadline) {
     clients[0]->pump(s, 20);
   }
@@ -304,15 +311,7 @@ TEST_F(ControlSocketTest, TooManyClients) {
 TEST_F(ControlSocketTest, IdleClientsAreClosedAndFreeTheirSlots) {
   ControlSocket s;
   ASSERT_EQ(s.open(path_, echo), "");
-  std::vector<std::unique_ptr<RawClient>> clients;
-  for (size_t i = 0; i < ControlSocket::kMaxClients; ++i) {
-    clients.push_back(std::make_unique<RawClient>(path_));
-    ASSERT_TRUE(clients.back()->connected());
-  }
-  auto deadline = Clock::now() + kWait;
-  while (s.client_count() < ControlSocket::kMaxClients && Clock::now() < deadline) {
-    clients[0]->pump(s, 20);
-  }
+  std::vector<std::unique_ptr<RawClient>> clients = fill_every_slot(s);
   ASSERT_EQ(s.client_count(), ControlSocket::kMaxClients);
   // Times are handed to close_idle(), not waited for. Every client was last heard before `quiet`;
   // then the last one talks again.

@@ -240,30 +240,32 @@ TEST_F(SipValidatorTest, CompactFormsAreRecognised) {
   EXPECT_ERR(strict(request({"l: 0", "CONTENT-LENGTH: 0"})), SipError::duplicate_header);
 }
 
+// A value the validator accepts for each known header.
+std::string valid_value_for(SipHeader id) {
+  switch (id) {
+    case SipHeader::via:
+      return "SIP/2.0/UDP x.example.com";
+    case SipHeader::from:
+    case SipHeader::to:
+    case SipHeader::contact:
+      return "<sip:a@b.com>";
+    case SipHeader::call_id:
+      return "a@b";
+    case SipHeader::cseq:
+      return "1 INVITE";
+    case SipHeader::max_forwards:
+      return "70";
+    case SipHeader::content_length:
+      return "0";
+    case SipHeader::date:
+      return "Sat, 13 Nov 2010 23:29:00 GMT";
+    default:
+      return "x";
+  }
+}
+
 // The validator's fast name dispatch must give the same ids as sip_header_from_name.
 TEST_F(SipValidatorTest, HeaderLookupAgreesWithTheNameTable) {
-  const auto value_for = [](SipHeader id) -> std::string {
-    switch (id) {
-      case SipHeader::via:
-        return "SIP/2.0/UDP x.example.com";
-      case SipHeader::from:
-      case SipHeader::to:
-      case SipHeader::contact:
-        return "<sip:a@b.com>";
-      case SipHeader::call_id:
-        return "a@b";
-      case SipHeader::cseq:
-        return "1 INVITE";
-      case SipHeader::max_forwards:
-        return "70";
-      case SipHeader::content_length:
-        return "0";
-      case SipHeader::date:
-        return "Sat, 13 Nov 2010 23:29:00 GMT";
-      default:
-        return "x";
-    }
-  };
   using Transform = int (*)(int);
   for (Transform t : {Transform{nullptr}, Transform{&::toupper}, Transform{&::tolower}}) {
     Lines h;
@@ -275,7 +277,7 @@ TEST_F(SipValidatorTest, HeaderLookupAgreesWithTheNameTable) {
         for (auto& c : name) c = static_cast<char>(t(static_cast<unsigned char>(c)));
       }
       EXPECT_EQ(sip_header_from_name(name), id) << name;
-      h.push_back(name + ": " + value_for(id));
+      h.push_back(name + ": " + valid_value_for(id));
       ids.push_back(id);
     }
     h.push_back("X-Unknown-Header: x");
@@ -294,28 +296,6 @@ TEST_F(SipValidatorTest, HeaderLookupAgreesWithTheNameTable) {
 // past 16 and 32 octets) get exactly the id sip_header_from_name gives: the hash and the
 // folded compare of the fast dispatch may not confuse them with a known name.
 TEST_F(SipValidatorTest, HeaderLookupOfNearMissNames) {
-  const auto value_for = [](SipHeader id) -> std::string {
-    switch (id) {
-      case SipHeader::via:
-        return "SIP/2.0/UDP x.example.com";
-      case SipHeader::from:
-      case SipHeader::to:
-      case SipHeader::contact:
-        return "<sip:a@b.com>";
-      case SipHeader::call_id:
-        return "a@b";
-      case SipHeader::cseq:
-        return "1 INVITE";
-      case SipHeader::max_forwards:
-        return "70";
-      case SipHeader::content_length:
-        return "0";
-      case SipHeader::date:
-        return "Sat, 13 Nov 2010 23:29:00 GMT";
-      default:
-        return "x";
-    }
-  };
   std::set<std::string> names;
   for (size_t i = 1; i < kSipHeaderCount; ++i) {
     const std::string n(sip_header_name(static_cast<SipHeader>(i)));
@@ -359,7 +339,7 @@ TEST_F(SipValidatorTest, HeaderLookupOfNearMissNames) {
         h.push_back(line);
       }
     }
-    if (!replaced) h.push_back(name + ": " + value_for(want));
+    if (!replaced) h.push_back(name + ": " + valid_value_for(want));
     ASSERT_EQ(to_string(strict(make("SIP/2.0 200 OK", h))), "ok") << name;
     bool found = false;
     for (const auto& f : out_.headers) {
