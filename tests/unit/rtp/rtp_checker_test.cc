@@ -157,12 +157,15 @@ TEST(RtpCheck, SrtpPaddingCountIsNotReadable) {
   Bytes csrc = rtp(true, false, 1, 0, 4);  // a CSRC, then 4 octets
   csrc.back() = 0;
   EXPECT_EQ(check_rtp_or_srtp(csrc), RtpCheck::rtp_bad_padding);
-  Bytes ext = rtp(true, true, 0, 0, 0);
-  ext.insert(ext.end(), {0xbe, 0xde, 0x00, 0x01, 1, 2, 3, 4, 9, 9, 9, 9, 0});
+  // V=2 P X, a one-word extension, then 5 octets (count or tag) / 4 octets. Spelled out: GCC 12
+  // warns falsely (-Wstringop-overflow) on a resize of the built vector under ASan.
+  const Bytes ext = {0xb0, 0, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef, 0xbe,
+                     0xde, 0, 1,    1,    2, 3, 4,    9, 9,    9,    9,    0};
+  EXPECT_EQ(check_rtp(ext), RtpCheck::rtp_bad_padding);
   EXPECT_EQ(check_rtp_or_srtp(ext), RtpCheck::ok);
-  ext.resize(ext.size() - 1);
-  ext.back() = 0;
-  EXPECT_EQ(check_rtp_or_srtp(ext), RtpCheck::rtp_bad_padding);
+  const Bytes ext_short = {0xb0, 0,    0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef,
+                           0xbe, 0xde, 0,    1,    1, 2, 3,    4, 9,    9,    9,    0};
+  EXPECT_EQ(check_rtp_or_srtp(ext_short), RtpCheck::rtp_bad_padding);
   // Every other RTP error stays.
   Bytes v1 = rtp(true, false, 0, 0, 20);
   v1[0] = static_cast<uint8_t>((v1[0] & 0x3f) | 0x40);
