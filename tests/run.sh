@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: the release build and the ASan+UBSan build, each with
-# the unit, corpus and offline integration suites, then the SIP tests of the -march=native build.
+# the unit, corpus and offline integration suites, then the SIP tests of -march=native builds.
 # Prints "N passed, N failed" at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +44,10 @@ run_suite build/asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype
 
 # The -march=native build (what perf/run-bench.sh measures) compiles the validator's AVX-512
 # fast paths, which the builds above (-march=corei7) do not: its SIP tests, the differential
-# ones against the frozen reference validator included, run on them here.
+# ones against the frozen reference validator included, run on them here, under ASan+UBSan and
+# optimised as released.
+ONLY="tests/unit/sip/sip_test sip" run_suite build/native-asan -Dnative=true \
+  -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 unset ASAN_OPTIONS UBSAN_OPTIONS
 ONLY="tests/unit/sip/sip_test sip" run_suite build/native -Dbuildtype=release -Dnative=true
 
