@@ -1,5 +1,7 @@
 #include "rtp/media_demux.h"
 
+#include "common/byte_order.h"
+
 namespace sipwall {
 namespace {
 
@@ -16,14 +18,7 @@ constexpr size_t kZrtpHeader = 12;  // 0001 + zeros, sequence, cookie, source id
 constexpr size_t kZrtpCrc = 4;
 constexpr size_t kZrtpMinWords = 3;           // preamble + length, the 2-word type block (HelloACK)
 constexpr uint32_t kZrtpCookie = 0x5a525450;  // "ZRTP"
-constexpr size_t kZrtpPreamble = 0x505a;
-
-inline size_t be16(const uint8_t* p) {
-  return (size_t{p[0]} << 8) | p[1];
-}
-inline uint32_t be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
+constexpr uint16_t kZrtpPreamble = 0x505a;
 
 }  // namespace
 
@@ -42,14 +37,14 @@ RtpCheck check_stun(std::span<const uint8_t> p) {
   const size_t n = p.size();
   if (n < kStunHeader) return RtpCheck::stun_too_short;
   if (p[0] & 0xc0u) return RtpCheck::stun_bad_type;
-  if (be32(&p[4]) != kStunCookie) return RtpCheck::stun_bad_cookie;
-  const size_t length = be16(&p[2]);
+  if (load_be32(&p[4]) != kStunCookie) return RtpCheck::stun_bad_cookie;
+  const size_t length = load_be16(&p[2]);
   if (length % 4 != 0 || length != n - kStunHeader) return RtpCheck::stun_bad_length;
   // Attributes: type, value length (before padding), value padded to a multiple of 4.
   size_t off = kStunHeader;
   while (off < n) {
     if (n - off < kStunAttributeHeader) return RtpCheck::stun_bad_attribute;
-    const size_t padded = (be16(&p[off + 2]) + 3) & ~size_t{3};
+    const size_t padded = (load_be16(&p[off + 2]) + 3) & ~size_t{3};
     if (padded > n - off - kStunAttributeHeader) return RtpCheck::stun_bad_attribute;
     off += kStunAttributeHeader + padded;
   }
@@ -70,11 +65,11 @@ RtpCheck check_dtls(std::span<const uint8_t> p) {
       // change_cipher_spec, alert, handshake, application_data, heartbeat (RFC 6520),
       // tls12_cid (RFC 9146), ack (RFC 9147, in clear during the handshake).
       if (left < kDtlsHeader) return RtpCheck::dtls_too_short;
-      const size_t version = be16(&p[off + 1]);
+      const size_t version = load_be16(&p[off + 1]);
       // 0xFEFD is DTLS 1.2, and the legacy record version of DTLS 1.3 plaintext records.
       if (version != 0xfeff && version != 0xfefd) return RtpCheck::dtls_bad_version;
       if (type == kDtlsTls12Cid) return RtpCheck::ok;
-      const size_t length = be16(&p[off + 11]);
+      const size_t length = load_be16(&p[off + 11]);
       if (length > left - kDtlsHeader) return RtpCheck::dtls_bad_length;
       // Only application data may be empty (RFC 5246 6.2.1, RFC 8446 5.1).
       if (length == 0 && type != kDtlsApplicationData) return RtpCheck::dtls_bad_length;
@@ -87,7 +82,7 @@ RtpCheck check_dtls(std::span<const uint8_t> p) {
       if (left < header) return RtpCheck::dtls_too_short;
       size_t length = left - header;
       if (type & 0x04u) {
-        length = be16(&p[off + header - 2]);
+        length = load_be16(&p[off + header - 2]);
         if (length > left - header) return RtpCheck::dtls_bad_length;
       }
       // Record number encryption samples 16 octets of ciphertext; receivers must reject
@@ -104,11 +99,11 @@ RtpCheck check_dtls(std::span<const uint8_t> p) {
 RtpCheck check_zrtp(std::span<const uint8_t> p) {
   const size_t n = p.size();
   if (n < kZrtpHeader + 4 * kZrtpMinWords + kZrtpCrc) return RtpCheck::zrtp_too_short;
-  if (be32(&p[4]) != kZrtpCookie || be16(&p[kZrtpHeader]) != kZrtpPreamble) {
+  if (load_be32(&p[4]) != kZrtpCookie || load_be16(&p[kZrtpHeader]) != kZrtpPreamble) {
     return RtpCheck::zrtp_bad_cookie;
   }
   // The message length counts its 32-bit words, preamble included, CRC excluded.
-  const size_t words = be16(&p[kZrtpHeader + 2]);
+  const size_t words = load_be16(&p[kZrtpHeader + 2]);
   if (words < kZrtpMinWords || kZrtpHeader + 4 * words + kZrtpCrc != n) {
     return RtpCheck::zrtp_bad_length;
   }

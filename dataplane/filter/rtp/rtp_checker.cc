@@ -1,5 +1,7 @@
 #include "rtp/rtp_checker.h"
 
+#include "common/byte_order.h"
+
 namespace sipwall {
 namespace {
 
@@ -10,9 +12,6 @@ constexpr size_t kRtcpMin = 8;  // the smallest valid RTCP packet (an empty RR) 
 inline unsigned version(uint8_t b0) {
   return b0 >> 6;
 }
-inline size_t be16(const uint8_t* p) {
-  return (size_t{p[0]} << 8) | p[1];
-}
 
 // Each packet is (length + 1) 32-bit words and they must tile the compound exactly.
 RtpCheck walk_compound(std::span<const uint8_t> p) {
@@ -21,7 +20,7 @@ RtpCheck walk_compound(std::span<const uint8_t> p) {
   while (off < n) {
     if (n - off < kRtcpHeader) return RtpCheck::rtcp_bad_length;  // 1..3 octets left over
     if (version(p[off]) != 2) return RtpCheck::rtcp_bad_version;
-    const size_t len = 4 * be16(&p[off + 2]) + 4;
+    const size_t len = 4 * size_t{load_be16(&p[off + 2])} + 4;
     if (len > n - off) return RtpCheck::rtcp_bad_length;
     off += len;
   }
@@ -51,7 +50,7 @@ bool srtcp_shape(std::span<const uint8_t> p) {
   constexpr size_t kIndexWord = 4;
   if (n < kRtcpMin + kIndexWord) return false;
   if (version(p[0]) != 2 || p[1] < 200 || p[1] > 204) return false;
-  const size_t first = 4 * be16(&p[2]) + 4;
+  const size_t first = 4 * size_t{load_be16(&p[2])} + 4;
   if (first < kRtcpMin) return false;  // the cleartext part ends after the sender SSRC
   const size_t rc = p[0] & 0x1fu;
   if (p[1] == 200 && first < 28 + 24 * rc) return false;  // SR: header, SSRC, sender info
@@ -135,7 +134,7 @@ RtpCheck check_rtp(std::span<const uint8_t> p) {
 
   if (b0 & 0x10u) {  // X: 16-bit profile id, 16-bit length in 32-bit words, then the words
     if (hdr + 4 > n) return RtpCheck::rtp_extension_overflow;
-    hdr += 4 + 4 * be16(&p[hdr + 2]);
+    hdr += 4 + 4 * size_t{load_be16(&p[hdr + 2])};
     if (hdr > n) return RtpCheck::rtp_extension_overflow;
   }
 
@@ -162,7 +161,7 @@ RtpCheck check_rtp_or_srtp(std::span<const uint8_t> p) {
   // the padding count octet and the shortest tag (4 octets, HMAC-SHA1-32).
   constexpr size_t kCountAndShortestTag = 1 + 4;
   size_t hdr = kRtpHeader + 4 * size_t{p[0] & 0x0fu};
-  if (p[0] & 0x10u) hdr += 4 + 4 * be16(&p[hdr + 2]);
+  if (p[0] & 0x10u) hdr += 4 + 4 * size_t{load_be16(&p[hdr + 2])};
   return p.size() - hdr >= kCountAndShortestTag ? RtpCheck::ok : strict;
 }
 
