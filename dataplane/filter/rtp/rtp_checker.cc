@@ -123,13 +123,16 @@ MediaKind media_kind(std::span<const uint8_t> p, uint16_t dst_port) {
   return MediaKind::rtp;
 }
 
-RtpCheck check_rtp(std::span<const uint8_t> p) {
+namespace {
+
+// The fixed header, CSRCs and extension: their end in `hdr`, or the error when they do not fit.
+RtpCheck check_rtp_headers(std::span<const uint8_t> p, size_t& hdr) {
   const size_t n = p.size();
   if (n < kRtpHeader) return RtpCheck::rtp_too_short;
   const uint8_t b0 = p[0];
   if (version(b0) != 2) return RtpCheck::rtp_bad_version;
 
-  size_t hdr = kRtpHeader + 4 * size_t{b0 & 0x0fu};
+  hdr = kRtpHeader + 4 * size_t{b0 & 0x0fu};
   if (hdr > n) return RtpCheck::rtp_csrc_overflow;
 
   if (b0 & 0x10u) {  // X: 16-bit profile id, 16-bit length in 32-bit words, then the words
@@ -137,12 +140,25 @@ RtpCheck check_rtp(std::span<const uint8_t> p) {
     hdr += 4 + 4 * size_t{load_be16(&p[hdr + 2])};
     if (hdr > n) return RtpCheck::rtp_extension_overflow;
   }
-
-  if (b0 & 0x20u) {  // P: the last octet counts the padding octets, itself included
-    const size_t pad = p[n - 1];
-    if (pad == 0 || pad > n - hdr) return RtpCheck::rtp_bad_padding;
-  }
   return RtpCheck::ok;
+}
+
+bool has_padding(std::span<const uint8_t> p) {
+  return (p[0] & 0x20u) != 0;
+}
+
+// P: the last octet counts the padding octets, itself included.
+bool padding_fits(std::span<const uint8_t> p, size_t hdr) {
+  const size_t pad = p.back();
+  return pad != 0 && pad <= p.size() - hdr;
+}
+
+}  // namespace
+
+RtpCheck check_rtp(std::span<const uint8_t> p) {
+  size_t hdr = 0;
+  if (const RtpCheck c = check_rtp_headers(p, hdr); c != RtpCheck::ok) return c;
+  return !has_padding(p) || padding_fits(p, hdr) ? RtpCheck::ok : RtpCheck::rtp_bad_padding;
 }
 
 RtpCheck check_rtcp(std::span<const uint8_t> p) {
@@ -155,14 +171,13 @@ RtpCheck check_rtcp(std::span<const uint8_t> p) {
 }
 
 RtpCheck check_rtp_or_srtp(std::span<const uint8_t> p) {
-  const RtpCheck strict = check_rtp(p);
-  if (strict != RtpCheck::rtp_bad_padding) return strict;
-  // The headers are valid (check_rtp got as far as the padding). SRTP needs, after them, at least
-  // the padding count octet and the shortest tag (4 octets, HMAC-SHA1-32).
+  size_t hdr = 0;
+  if (const RtpCheck c = check_rtp_headers(p, hdr); c != RtpCheck::ok) return c;
+  if (!has_padding(p) || padding_fits(p, hdr)) return RtpCheck::ok;
+  // SRTP: after the headers at least the padding count octet and the shortest tag (4 octets,
+  // HMAC-SHA1-32).
   constexpr size_t kCountAndShortestTag = 1 + 4;
-  size_t hdr = kRtpHeader + 4 * size_t{p[0] & 0x0fu};
-  if (p[0] & 0x10u) hdr += 4 + 4 * size_t{load_be16(&p[hdr + 2])};
-  return p.size() - hdr >= kCountAndShortestTag ? RtpCheck::ok : strict;
+  return p.size() - hdr >= kCountAndShortestTag ? RtpCheck::ok : RtpCheck::rtp_bad_padding;
 }
 
 RtpCheck check_rtcp_or_srtcp(std::span<const uint8_t> p) {
