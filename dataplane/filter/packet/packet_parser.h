@@ -37,6 +37,10 @@ struct FragmentInfo {
   bool headers_complete = false;
 };
 
+// TCP header flag bits (ParsedPacket::tcp_flags).
+inline constexpr uint8_t kTcpSyn = 0x02;
+inline constexpr uint8_t kTcpAck = 0x10;
+
 // The result of parsing one frame (or a reassembled datagram, see FragmentTable).
 // Spans point into the parsed buffer and live as long as it does.
 struct ParsedPacket {
@@ -53,7 +57,7 @@ struct ParsedPacket {
 
   L4Proto l4 = L4Proto::none;
   uint16_t src_port = 0, dst_port = 0;  // host order
-  uint8_t tcp_flags = 0;
+  uint8_t tcp_flags = 0;                // kTcpSyn, kTcpAck, ... as in the TCP header
   // From the upper-layer header to the end of the IP payload (any protocol).
   std::span<const uint8_t> l3_payload;
   // UDP data bounded by the UDP length / TCP data after the TCP header.

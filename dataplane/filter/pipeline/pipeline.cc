@@ -54,9 +54,7 @@ bool is_keepalive(std::string_view payload) {
 // A TCP SYN without ACK opens a connection: the segment the SYN limit counts. SYN-ACKs from
 // the inside and every later segment of a connection are not connection attempts.
 bool is_connection_attempt(const ParsedPacket& p) {
-  constexpr uint8_t kSyn = 0x02;
-  constexpr uint8_t kAck = 0x10;
-  return p.l4 == L4Proto::tcp && (p.tcp_flags & (kSyn | kAck)) == kSyn;
+  return p.l4 == L4Proto::tcp && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
 }
 
 // What a parsed packet is on its way to, decided before any state is touched.
