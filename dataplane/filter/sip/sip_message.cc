@@ -1,7 +1,8 @@
 #include "sip/sip_message.h"
 
 #include <array>
-#include <cstring>
+
+#include "sip/sip_char_class.h"
 
 namespace sipwall {
 namespace {
@@ -73,26 +74,14 @@ std::string_view sip_header_name(SipHeader h) {
 }
 
 SipMethod sip_method_from_token(std::string_view token) {
-  // By length first: each compare is then one of a fixed size, which compiles to a few integer
-  // compares instead of a memcmp call.
-  switch (token.size()) {
-    case 3:
-      if (std::memcmp(token.data(), "ACK", 3) == 0) return SipMethod::ack;
-      if (std::memcmp(token.data(), "BYE", 3) == 0) return SipMethod::bye;
-      break;
-    case 6:
-      if (std::memcmp(token.data(), "INVITE", 6) == 0) return SipMethod::invite;
-      if (std::memcmp(token.data(), "CANCEL", 6) == 0) return SipMethod::cancel;
-      break;
-    case 7:
-      if (std::memcmp(token.data(), "OPTIONS", 7) == 0) return SipMethod::options;
-      break;
-    case 8:
-      if (std::memcmp(token.data(), "REGISTER", 8) == 0) return SipMethod::register_;
-      break;
-    default:
-      break;
-  }
+  // sipchar::equals is a fixed-size compare (no memcmp call); its length check comes first.
+  using sipchar::equals;
+  if (equals(token, "INVITE")) return SipMethod::invite;
+  if (equals(token, "REGISTER")) return SipMethod::register_;
+  if (equals(token, "OPTIONS")) return SipMethod::options;
+  if (equals(token, "ACK")) return SipMethod::ack;
+  if (equals(token, "BYE")) return SipMethod::bye;
+  if (equals(token, "CANCEL")) return SipMethod::cancel;
   return SipMethod::other;
 }
 
