@@ -16,7 +16,7 @@
 
 #include "capture_scan.h"
 #include "offline_report.h"
-#include "port_setup.h"
+#include "port_set.h"
 #include "rule_loading.h"
 #include "sig/signature_set.h"
 #include "worker.h"
@@ -114,117 +114,100 @@ int run_offline(const AppOptions& options, const std::string& program) {
   };
   std::vector<char*> argv;
   for (const auto& a : eal) argv.push_back(const_cast<char*>(a.c_str()));
-  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+  // Declared in teardown order: the worker goes first, then the ports and the pool, then EAL.
+  EalSession eal_session(static_cast<int>(argv.size()), argv.data());
+  if (!eal_session.ok()) {
     return fail("EAL initialisation failed: " + std::string(rte_strerror(rte_errno)));
   }
-  int status = 0;
-  {
-    const auto outside = port_by_name("net_pcap_offline0");
-    const auto inside = port_by_name("net_null_inside0");
-    const auto punt = port_by_name("net_null_punt0");
-    rte_mempool* pool = rte_pktmbuf_pool_create("offline_pool", kOfflinePoolSize, 256, 0,
-                                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
-    std::string err;
-    if (!outside || !inside || !punt) err = "virtual devices did not come up";
-    if (err.empty() && !pool) err = "cannot create the mbuf pool";
-    if (err.empty() && !Worker::register_sequence_field()) err = "cannot register mbuf field";
-    for (const auto port : {outside, inside, punt}) {
-      if (err.empty()) err = setup_port(*port, PortQueues{1, 1}, pool);
-    }
-    if (!err.empty()) {
-      status = fail(err);
-    } else {
-      std::vector<PacketVerdict> verdicts(scan.packet_times.size());
-      uint64_t out_of_range = 0;
-      WorkerSetup setup{WorkerPorts{*outside, *inside, *punt},
-                        0,
-                        false,
-                        ClockMode::capture,
-                        scan.packet_times,
-                        0,
-                        {}};
-      // Every rule set used in the run stays alive to its end: verdicts name rules by them.
-      struct Generation {
-        LoadedRules rules;
-        std::unique_ptr<const FilterPolicy> policy;
-      };
-      std::vector<Generation> generations;
-      auto first = FilterPolicy::build(loaded.rules.filter, loaded.rules.signatures, 1);
-      if (!first.policy) return fail("cannot build the filter: " + first.error);
-      generations.push_back({loaded.rules, std::move(first.policy)});
-      std::unique_ptr<Worker> worker;
-      try {
-        worker = std::make_unique<Worker>(setup, *generations.back().policy);
-      } catch (const std::exception& e) {
-        return fail(std::string("cannot build the filter: ") + e.what());
-      }
-      worker->set_observer([&](uint64_t seq, const Decision& d) {
-        if (seq >= verdicts.size() || verdicts[seq].decided) {
-          ++out_of_range;
-          return;
-        }
-        verdicts[seq] = PacketVerdict{d, static_cast<uint16_t>(generations.size() - 1), true};
-      });
-      // Scheduled reloads, applied exactly as a live reload: compile off to the side, switch
-      // the policy between packets, keep the old rules when the new ones are refused.
-      std::ofstream reload_log(options.offline.out_dir + "/reloads.jsonl", std::ios::trunc);
-      size_t next_reload = 0;
-      worker->set_before_packet([&](uint64_t seq) {
-        const auto& schedule = options.offline.reloads;
-        for (; next_reload < schedule.size() && schedule[next_reload].before_packet == seq + 1;
-             ++next_reload) {
-          const ScheduledReload& r = schedule[next_reload];
-          RuleLoad next = load_rules(r.file, options.overrides, limit_slots);
-          std::string error = next.error;
-          std::unique_ptr<const FilterPolicy> policy;
-          if (error.empty()) {
-            auto built = FilterPolicy::build(next.rules.filter, next.rules.signatures, 1);
-            error = built.error;
-            policy = std::move(built.policy);
-          }
-          reload_log << "{\"before_packet\":" << r.before_packet
-                     << ",\"file\":" << json_string(r.file)
-                     << ",\"applied\":" << (error.empty() ? "true" : "false");
-          if (error.empty()) {
-            reload_log << ",\"version\":" << json_string(next.rules.version) << "}\n";
-            generations.push_back({std::move(next.rules), std::move(policy)});
-            worker->pipeline().adopt(*generations.back().policy);
-          } else {
-            reload_log << ",\"error\":" << json_string(error) << "}\n";
-          }
-        }
-      });
-      const std::atomic<bool> never_stop{false};
-      worker->run(never_stop);
-      const uint64_t received = worker->io().rx_outside;
-      const WorkerCounters& counted = worker->counters();
-      if (received != scan.packet_times.size()) {
-        status = fail("read " + std::to_string(received) + " of " +
-                      std::to_string(scan.packet_times.size()) + " packets from the capture");
-      } else if (out_of_range != 0 || counted.packets != received) {
-        status = fail("internal error: " + std::to_string(counted.packets) +
-                      " packets counted for " + std::to_string(received) + " received");
-      } else {
-        OfflineReportInput report{options.offline.input, scan.nanosecond_file, &verdicts,
-                                  [&](const Decision& d, uint16_t generation) {
-                                    return decided_by(generations[generation].rules, d);
-                                  }};
-        if (auto e = write_offline_report(report, options.offline.out_dir); !e.empty()) {
-          status = fail(e);
-        }
-      }
-      worker.reset();
-    }
-    for (const auto port : {outside, inside, punt}) {
-      if (port) {
-        rte_eth_dev_stop(*port);
-        rte_eth_dev_close(*port);
-      }
-    }
-    if (pool) rte_mempool_free(pool);
+  PortSet ports;
+  const auto outside = port_by_name("net_pcap_offline0");
+  const auto inside = port_by_name("net_null_inside0");
+  const auto punt = port_by_name("net_null_punt0");
+  if (!outside || !inside || !punt) return fail("virtual devices did not come up");
+  if (auto e = ports.create_pool("offline_pool", kOfflinePoolSize); !e.empty()) return fail(e);
+  if (!Worker::register_sequence_field()) return fail("cannot register mbuf field");
+  for (const auto port : {outside, inside, punt}) {
+    if (auto e = ports.start(*port, PortQueues{1, 1}); !e.empty()) return fail(e);
   }
-  rte_eal_cleanup();
-  return status;
+
+  std::vector<PacketVerdict> verdicts(scan.packet_times.size());
+  uint64_t out_of_range = 0;
+  WorkerSetup setup{WorkerPorts{*outside, *inside, *punt},
+                    0,
+                    false,
+                    ClockMode::capture,
+                    scan.packet_times,
+                    0,
+                    {}};
+  // Every rule set used in the run stays alive to its end: verdicts name rules by them.
+  struct Generation {
+    LoadedRules rules;
+    std::unique_ptr<const FilterPolicy> policy;
+  };
+  std::vector<Generation> generations;
+  auto first = FilterPolicy::build(loaded.rules.filter, loaded.rules.signatures, 1);
+  if (!first.policy) return fail("cannot build the filter: " + first.error);
+  generations.push_back({loaded.rules, std::move(first.policy)});
+  std::unique_ptr<Worker> worker;
+  try {
+    worker = std::make_unique<Worker>(setup, *generations.back().policy);
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot build the filter: ") + e.what());
+  }
+  worker->set_observer([&](uint64_t seq, const Decision& d) {
+    if (seq >= verdicts.size() || verdicts[seq].decided) {
+      ++out_of_range;
+      return;
+    }
+    verdicts[seq] = PacketVerdict{d, static_cast<uint16_t>(generations.size() - 1), true};
+  });
+  // Scheduled reloads, applied exactly as a live reload: compile off to the side, switch the
+  // policy between packets, keep the old rules when the new ones are refused.
+  std::ofstream reload_log(options.offline.out_dir + "/reloads.jsonl", std::ios::trunc);
+  size_t next_reload = 0;
+  auto apply_reloads = [&](uint64_t seq) {
+    const auto& schedule = options.offline.reloads;
+    for (; next_reload < schedule.size() && schedule[next_reload].before_packet == seq + 1;
+         ++next_reload) {
+      const ScheduledReload& r = schedule[next_reload];
+      RuleLoad next = load_rules(r.file, options.overrides, limit_slots);
+      std::string error = next.error;
+      std::unique_ptr<const FilterPolicy> policy;
+      if (error.empty()) {
+        auto built = FilterPolicy::build(next.rules.filter, next.rules.signatures, 1);
+        error = built.error;
+        policy = std::move(built.policy);
+      }
+      reload_log << "{\"before_packet\":" << r.before_packet << ",\"file\":" << json_string(r.file)
+                 << ",\"applied\":" << (error.empty() ? "true" : "false");
+      if (error.empty()) {
+        reload_log << ",\"version\":" << json_string(next.rules.version) << "}\n";
+        generations.push_back({std::move(next.rules), std::move(policy)});
+        worker->pipeline().adopt(*generations.back().policy);
+      } else {
+        reload_log << ",\"error\":" << json_string(error) << "}\n";
+      }
+    }
+  };
+  worker->set_before_packet([&](uint64_t seq) { apply_reloads(seq); });
+  const std::atomic<bool> never_stop{false};
+  worker->run(never_stop);
+  const uint64_t received = worker->io().rx_outside;
+  const WorkerCounters& counted = worker->counters();
+  if (received != scan.packet_times.size()) {
+    return fail("read " + std::to_string(received) + " of " +
+                std::to_string(scan.packet_times.size()) + " packets from the capture");
+  }
+  if (out_of_range != 0 || counted.packets != received) {
+    return fail("internal error: " + std::to_string(counted.packets) + " packets counted for " +
+                std::to_string(received) + " received");
+  }
+  OfflineReportInput report{options.offline.input, scan.nanosecond_file, &verdicts,
+                            [&](const Decision& d, uint16_t generation) {
+                              return decided_by(generations[generation].rules, d);
+                            }};
+  if (auto e = write_offline_report(report, options.offline.out_dir); !e.empty()) return fail(e);
+  return 0;
 }
 
 }  // namespace sipwall
