@@ -1,6 +1,5 @@
 #include "pipeline/pipeline.h"
 
-#include "acl/ban_table.h"
 #include "acl/prefix_table.h"
 #include "classify/sip_sniffer.h"
 #include "classify/traffic_classifier.h"
@@ -8,10 +7,10 @@
 #include "packet/fragment_table.h"
 #include "packet/packet_parser.h"
 #include "rtp/media_demux.h"
-#include "rtp/pinhole_table.h"
 #include "sig/signature_scratch.h"
 #include "sig/signature_set.h"
 #include "sip/sip_validator.h"
+#include "state/dynamic_state.h"
 
 #include <algorithm>
 #include <array>
@@ -77,10 +76,9 @@ struct Pipeline::Stages {
   Stages(const FilterPolicy& first, size_t worker_index, size_t counter_slots)
       : policy(&first),
         worker(worker_index),
-        bans(first.config().ban_capacity),
         fragments(fragment_config(first.config())),
         buckets(first.config().limits.table_capacity, first.config().hash_seed),
-        pinholes(first.config().pinhole_capacity) {
+        dynamic(dynamic_config(first.config())) {
     counters.resize_rules(counter_slots ? counter_slots : first.signatures().size());
   }
 
@@ -90,11 +88,21 @@ struct Pipeline::Stages {
     return f;
   }
 
+  static DynamicStateConfig dynamic_config(const FilterConfig& cfg) {
+    DynamicStateConfig d;
+    d.ban_capacity = cfg.ban_capacity;
+    d.trust_capacity = cfg.trust_capacity;
+    d.pinhole_capacity = cfg.pinhole_capacity;
+    d.enforce_pinholes = cfg.enforce_pinholes;
+    d.hash_seed = cfg.hash_seed ^ 0x6479'6e61'6d69'6300ULL;  // not the token table's key
+    return d;
+  }
+
   const FilterConfig& config() const { return policy->config(); }
 
   // Source checks every IP packet passes first. Returns a drop, or nothing to go on; `trusted`
   // is set for allow-listed sources, which skip bans and rate limits.
-  std::optional<Decision> check_source(const IpAddress& src, Nanos now, bool& trusted) const {
+  std::optional<Decision> check_source(const IpAddress& src, Nanos now, bool& trusted) {
     const auto listed = policy->acl().match(src);
     if (listed) {
       if (listed->action == AclAction::deny) return Decision::drop(DropReason::acl, listed->entry);
@@ -102,7 +110,10 @@ struct Pipeline::Stages {
       return std::nullopt;
     }
     if (config().acl_default == AclAction::deny) return Decision::drop(DropReason::acl);
-    if (bans.is_banned(src, now)) return Decision::drop(DropReason::ban);
+    // The drop names the ban (its handle), so reports can print its id.
+    if (const BanHandle ban = dynamic.ban_match(src, now); ban != kNoBan) {
+      return Decision::drop(DropReason::ban, ban);
+    }
     return std::nullopt;
   }
 
@@ -224,7 +235,7 @@ struct Pipeline::Stages {
       ++counters.rtp_errors[static_cast<size_t>(c)];
       return Decision::drop(DropReason::rtp_invalid);
     }
-    if (config().enforce_pinholes && !pinholes.allows(p.dst, p.dst_port, now)) {
+    if (!dynamic.pinhole_admits(p.dst, p.dst_port, p.src, now)) {
       return Decision::drop(DropReason::rtp_no_pinhole);
     }
     return Decision::pass();
@@ -313,10 +324,9 @@ struct Pipeline::Stages {
 
   const FilterPolicy* policy;
   const size_t worker;
-  BanTable bans;
   FragmentTable fragments;
   TokenBucketTable buckets;
-  PinholeTable pinholes;
+  DynamicState dynamic;  // bans, trusted sources, pinholes
   WorkerCounters counters;
   Prepared datagram;  // a reassembled datagram being judged
   std::array<Prepared, kMaxBurst> burst;
@@ -351,6 +361,7 @@ void Pipeline::expire(Nanos now, DecisionSink& sink) {
   stages_->fragments.expire(now, [&](FragmentDrop why, std::span<const uint64_t> cookies) {
     stages_->drop_fragments(why, cookies, sink);
   });
+  stages_->dynamic.expire_some(now, kExpireBudget);
 }
 
 void Pipeline::drain(DecisionSink& sink) {
@@ -359,12 +370,20 @@ void Pipeline::drain(DecisionSink& sink) {
   });
 }
 
-bool Pipeline::ban(const IpPrefix& prefix, Nanos until) {
-  return stages_->bans.ban(prefix, until);
+ApplyResult Pipeline::apply(const StateUpdate& update, Nanos now) {
+  return stages_->dynamic.apply(update, now);
 }
 
-bool Pipeline::open_pinhole(const IpAddress& address, uint16_t port, Nanos until) {
-  return stages_->pinholes.open(address, port, until);
+bool Pipeline::trusted_dynamic(const IpAddress& source, Nanos now) const {
+  return stages_->dynamic.trusted(source, now);
+}
+
+std::string_view Pipeline::ban_id(RuleIndex rule) const {
+  return stages_->dynamic.ban_id(rule);
+}
+
+const DynamicState& Pipeline::dynamic_state() const {
+  return stages_->dynamic;
 }
 
 const WorkerCounters& Pipeline::counters() const {

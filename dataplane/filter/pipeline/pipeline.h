@@ -10,12 +10,8 @@
 #include "pipeline/filter_config.h"
 #include "pipeline/filter_policy.h"
 #include "pipeline/worker_counters.h"
-// #include "state/dynamic_state.h" (next commit: the state library is not built yet)
+#include "state/dynamic_state.h"
 #include "state/state_update.h"
-
-namespace sipwall {
-class DynamicState;
-}
 
 namespace sipwall {
 
@@ -72,13 +68,11 @@ class Pipeline {
   // sink's decide() runs, since bans change only between bursts. "" when the ban has no id.
   std::string_view ban_id(RuleIndex rule) const;
   const DynamicState& dynamic_state() const;
-  // Old entry points, replaced by apply(); gone once the pipeline owns a DynamicState.
-  bool ban(const IpPrefix& prefix, Nanos until);
-  bool open_pinhole(const IpAddress& address, uint16_t port, Nanos until);
 
   // Switches to another policy between bursts: a pointer switch, nothing allocated. Token
-  // bucket, ban, pinhole and fragment state carries over, so a source keeps its tokens when its
-  // limit survives the reload.
+  // bucket, dynamic (ban, trust, pinhole, the pinhole switch) and fragment state carries over,
+  // so a source keeps its tokens when its limit survives the reload. FilterConfig's
+  // enforce_pinholes and table sizes count only for the first policy.
   void adopt(const FilterPolicy& policy);
   const FilterPolicy& policy() const;
 

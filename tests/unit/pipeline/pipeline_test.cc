@@ -210,10 +210,38 @@ TEST_F(PipelineTest, AclDeniesAndAllowListedSourcesSkipRateLimits) {
 }
 
 TEST_F(PipelineTest, BansApplyUntilTheyExpire) {
-  ASSERT_TRUE(pipeline_->ban(*IpPrefix::parse("198.51.100.0/24"), 10 * kSec));
-  EXPECT_EQ(judge(sip_frame({}), 1 * kSec), Decision::drop(DropReason::ban));
+  const AddPrefix ban{StateTable::ban, *IpPrefix::parse("198.51.100.0/24"), 10 * kSec,
+                      *EntryId::parse("auth-fail-17"), Owner::control};
+  ASSERT_EQ(pipeline_->apply({ban}, 0).outcome, Outcome::added);
+  const Decision d = judge(sip_frame({}), 1 * kSec);
+  EXPECT_EQ(d.reason, DropReason::ban);
+  // The drop names the ban, so reports can print its id.
+  EXPECT_EQ(pipeline_->ban_id(d.rule), "auth-fail-17");
   EXPECT_EQ(judge(sip_frame({}, "192.0.2.99"), 1 * kSec), Decision::punt());
   EXPECT_EQ(judge(sip_frame({}), 11 * kSec), Decision::punt());
+  EXPECT_EQ(pipeline_->dynamic_state().bans().size(), 1u);
+  // expire() reclaims the expired ban (the table is small enough for one call's budget).
+  FilterConfig small;
+  small.ban_capacity = kExpireBudget;
+  make(small);
+  ASSERT_EQ(pipeline_->apply({ban}, 0).outcome, Outcome::added);
+  pipeline_->expire(10 * kSec, sink_);
+  EXPECT_EQ(pipeline_->dynamic_state().bans().size(), 0u);
+}
+
+TEST_F(PipelineTest, DynamicTrustAndItsRemoval) {
+  const IpAddress source = *IpAddress::parse("198.51.100.7");
+  EXPECT_FALSE(pipeline_->trusted_dynamic(source, 0));
+  const RemovePrefix demote{StateTable::trust, *IpPrefix::parse("198.51.100.0/24")};
+  AddPrefix trust{StateTable::trust, demote.prefix, 60 * kSec, {}, Owner::control};
+  ASSERT_EQ(pipeline_->apply({trust}, 0).outcome, Outcome::added);
+  EXPECT_TRUE(pipeline_->trusted_dynamic(source, 59 * kSec));
+  EXPECT_FALSE(pipeline_->trusted_dynamic(*IpAddress::parse("198.51.101.7"), 0));
+  EXPECT_FALSE(pipeline_->trusted_dynamic(source, 60 * kSec));
+  trust.until = 120 * kSec;
+  EXPECT_EQ(pipeline_->apply({trust}, 0).outcome, Outcome::extended);
+  EXPECT_EQ(pipeline_->apply({demote}, 1).outcome, Outcome::removed);
+  EXPECT_FALSE(pipeline_->trusted_dynamic(source, 2));
 }
 
 TEST_F(PipelineTest, MediaIsCheckedAndRateLimitedPerFlow) {
@@ -290,9 +318,24 @@ TEST_F(PipelineTest, PinholeEnforcementDropsMediaToUnopenedPorts) {
   FrameBuilder b;
   const Bytes frame = b.frame(test::kProtoUdp, b.udp_segment(30000, 10000, rtp(1)));
   EXPECT_EQ(judge(frame, 0), Decision::drop(DropReason::rtp_no_pinhole));
-  ASSERT_TRUE(pipeline_->open_pinhole(*IpAddress::parse("198.51.100.2"), 10000, 5 * kSec));
+  OpenPinhole open{*IpAddress::parse("198.51.100.2"), 10000, {}, {}, 5 * kSec, Owner::control};
+  ASSERT_EQ(pipeline_->apply({open}, 0).outcome, Outcome::added);
   EXPECT_EQ(judge(frame, 1 * kSec), Decision::pass());
   EXPECT_EQ(judge(frame, 6 * kSec), Decision::drop(DropReason::rtp_no_pinhole));
+  // A pinhole restricted to its peer's media address admits only that source.
+  OpenPinhole peer_only{
+      *IpAddress::parse("198.51.100.2"), 10000,     IpPrefix::parse("192.0.2.0/24"),
+      *EntryId::parse("call-a"),         20 * kSec, Owner::control};
+  ASSERT_EQ(pipeline_->apply({peer_only}, 6 * kSec).outcome, Outcome::added);
+  EXPECT_EQ(judge(frame, 7 * kSec), Decision::pass());  // FrameBuilder's source is 192.0.2.1
+  FrameBuilder other;
+  other.ipv4("203.0.113.5", "198.51.100.2");
+  EXPECT_EQ(judge(other.frame(test::kProtoUdp, other.udp_segment(30000, 10000, rtp(2))), 7 * kSec),
+            Decision::drop(DropReason::rtp_no_pinhole));
+  // Switched off by command, media passes again.
+  ASSERT_EQ(pipeline_->apply({SetPinholeEnforcement{false}}, 0).outcome, Outcome::added);
+  EXPECT_EQ(judge(frame, 30 * kSec), Decision::pass());
+  ASSERT_EQ(pipeline_->apply({SetPinholeEnforcement{true}}, 0).outcome, Outcome::added);
   // STUN and DTLS to a closed port are no exception.
   const Bytes stun =
       b.frame(test::kProtoUdp, b.udp_segment(30000, 10002, test::stun_binding_request()));
