@@ -7,18 +7,23 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "capture_scan.h"
+#include "control/protocol/command.h"
+#include "control/protocol/reply.h"
 #include "offline_report.h"
 #include "port_set.h"
 #include "rule_loading.h"
 #include "sig/signature_set.h"
+#include "state_service.h"
 #include "worker.h"
 
 namespace sipwall {
@@ -66,6 +71,56 @@ std::string make_capture_link(const std::string& input, CaptureLink& out) {
   return {};
 }
 
+// --control-at commands and the lines of --control-file, in packet order (stable: at one
+// packet, --control-at first, then the file's lines in file order).
+std::string scheduled_commands(const OfflineOptions& o, std::vector<ScheduledCommand>& out) {
+  out = o.commands;
+  if (!o.control_file.empty()) {
+    std::ifstream in(o.control_file);
+    if (!in) return "cannot read --control-file " + o.control_file;
+    std::string line;
+    for (size_t number = 1; std::getline(in, line); ++number) {
+      const size_t start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] == '#') continue;
+      auto c = parse_scheduled_command(std::string_view(line).substr(start), ' ');
+      if (!c) {
+        return o.control_file + ":" + std::to_string(number) +
+               ": expected \"PACKET COMMAND\" (PACKET counted from 1)";
+      }
+      out.push_back(std::move(*c));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.before_packet < b.before_packet; });
+  return {};
+}
+
+// One scheduled command at packet time `now`, applied as live mode applies it: checked against
+// the master copy, then applied to the worker's pipeline between two packets. Returns the reply.
+std::string run_command(std::string_view line, StateService& service, Pipeline& pipeline, Nanos now,
+                        Nanos first_packet) {
+  ParseResult parsed = parse_command(line);
+  if (const auto* e = std::get_if<ParseError>(&parsed)) return format_reply(Reply::from(*e));
+  const Command& command = std::get<Command>(parsed);
+  if (std::holds_alternative<PingCommand>(command)) {
+    // The run's "boot": the capture's first packet, so the answer is deterministic.
+    return format_reply(Reply::ok().with("epoch", std::to_string(first_packet / kNanosPerSecond)));
+  }
+  if (std::holds_alternative<ReloadCommand>(command) ||
+      std::holds_alternative<StatusCommand>(command) ||
+      std::holds_alternative<CountersCommand>(command)) {
+    return format_reply(Reply::error("not in offline mode (reloads: --reload-at)"));
+  }
+  StateService::Step step = service.execute(1, command, now);
+  if (step.reply) return format_reply(*step.reply);
+  bool full = false;
+  for (const StateUpdate& u : step.work->updates) {
+    const ApplyResult r = pipeline.apply(u, now);
+    full |= r.outcome == Outcome::full || r.rejected > 0;
+  }
+  return format_reply(StateService::reply_after(*step.work, full));
+}
+
 std::optional<uint16_t> port_by_name(const char* name) {
   uint16_t port = 0;
   if (rte_eth_dev_get_port_by_name(name, &port) != 0) return std::nullopt;
@@ -88,6 +143,9 @@ int run_offline(const AppOptions& options, const std::string& program) {
   if (!loaded.error.empty()) return fail("rules refused:\n" + loaded.error);
   if (!loaded.warning.empty())
     std::fprintf(stderr, "sipwall-dataplane: %s\n", loaded.warning.c_str());
+
+  std::vector<ScheduledCommand> commands;
+  if (auto e = scheduled_commands(options.offline, commands); !e.empty()) return fail(e);
 
   CaptureLink link;
   if (auto err = make_capture_link(options.offline.input, link); !err.empty()) return fail(err);
@@ -154,12 +212,17 @@ int run_offline(const AppOptions& options, const std::string& program) {
   } catch (const std::exception& e) {
     return fail(std::string("cannot build the filter: ") + e.what());
   }
+  // A ban's id is read while the drop is decided: its handle names a table position.
+  std::unordered_map<uint64_t, std::string> ban_ids;
   worker->set_observer([&](uint64_t seq, const Decision& d) {
     if (seq >= verdicts.size() || verdicts[seq].decided) {
       ++out_of_range;
       return;
     }
     verdicts[seq] = PacketVerdict{d, static_cast<uint16_t>(generations.size() - 1), true};
+    if (d.reason == DropReason::ban && d.rule != kNoRule) {
+      ban_ids[seq] = std::string(worker->pipeline().ban_id(d.rule));
+    }
   });
   // Scheduled reloads, applied exactly as a live reload: compile off to the side, switch the
   // policy between packets, keep the old rules when the new ones are refused.
@@ -189,7 +252,29 @@ int run_offline(const AppOptions& options, const std::string& program) {
       }
     }
   };
-  worker->set_before_packet([&](uint64_t seq) { apply_reloads(seq); });
+  // Scheduled control commands (DIR/control.jsonl), at the time of the packet they precede.
+  StateService service(dynamic_state_config(generations.front().policy->config()));
+  std::ofstream control_log(options.offline.out_dir + "/control.jsonl", std::ios::trunc);
+  size_t next_command = 0;
+  auto log_command = [&](const ScheduledCommand& c, bool applied, const std::string& reply) {
+    control_log << "{\"before_packet\":" << c.before_packet
+                << ",\"command\":" << json_string(c.line)
+                << ",\"applied\":" << (applied ? "true" : "false")
+                << ",\"reply\":" << json_string(reply) << "}\n";
+  };
+  auto apply_commands = [&](uint64_t seq) {
+    for (; next_command < commands.size() && commands[next_command].before_packet == seq + 1;
+         ++next_command) {
+      const ScheduledCommand& c = commands[next_command];
+      log_command(c, true,
+                  run_command(c.line, service, worker->pipeline(), scan.packet_times[seq],
+                              scan.packet_times.front()));
+    }
+  };
+  worker->set_before_packet([&](uint64_t seq) {
+    apply_reloads(seq);
+    apply_commands(seq);
+  });
   const std::atomic<bool> never_stop{false};
   worker->run(never_stop);
   const uint64_t received = worker->io().rx_outside;
@@ -202,8 +287,18 @@ int run_offline(const AppOptions& options, const std::string& program) {
     return fail("internal error: " + std::to_string(counted.packets) + " packets counted for " +
                 std::to_string(received) + " received");
   }
+  for (; next_command < commands.size(); ++next_command) {
+    log_command(commands[next_command], false,
+                "error: the capture has only " + std::to_string(received) + " packets");
+  }
+  control_log.flush();
+  if (!control_log) return fail("cannot write " + options.offline.out_dir + "/control.jsonl");
   OfflineReportInput report{options.offline.input, scan.nanosecond_file, &verdicts,
-                            [&](const Decision& d, uint16_t generation) {
+                            [&](size_t index, const Decision& d, uint16_t generation) {
+                              if (d.reason == DropReason::ban) {
+                                auto it = ban_ids.find(index);
+                                return it == ban_ids.end() ? std::string() : it->second;
+                              }
                               return decided_by(generations[generation].rules, d);
                             }};
   if (auto e = write_offline_report(report, options.offline.out_dir); !e.empty()) return fail(e);
