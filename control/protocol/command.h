@@ -78,7 +78,8 @@ struct ListCommand {
   bool operator==(const ListCommand&) const = default;
 };
 
-// ban flush / trust flush / pinhole flush. Without owner=: the caller's (`as`) entries.
+// ban flush / trust flush / pinhole flush. Without owner=: the caller's (`as`) entries. At
+// most one of all_owners and owner is set (the parser never sets both).
 struct FlushCommand {
   StateTable table = StateTable::ban;
   Owner as = Owner::operator_;
@@ -156,7 +157,8 @@ std::string format_command(const Command& command);
 // The name the command is counted under in metrics: "ping", "ban add", "pinhole open", ...
 std::string_view command_name(const Command& command);
 
-// True for commands that change the dynamic state (acknowledged once every worker applied).
+// True for commands that change the dynamic state, to be acknowledged once every worker has
+// applied them: the adds, dels, flushes, pinhole open/close, pinholes enforce and sync end.
 bool changes_state(const Command& command);
 
 }  // namespace sipwall

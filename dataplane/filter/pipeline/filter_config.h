@@ -24,12 +24,12 @@ struct FilterConfig {
   std::vector<AclEntry> acl;
   AclAction acl_default = AclAction::allow;
   size_t ban_capacity = 65536;
-  size_t trust_capacity = 65536;  // dynamic trusted sources (the control plane promotes them)
   // UDP that starts like a SIP message is judged as SIP on any port, not only the SIP ports:
   // peers answer from ephemeral ports, and attackers aim at ports nobody listed.
   bool sip_by_content = true;
-  bool enforce_pinholes = false;    // stays off until the control plane opens pinholes
-  size_t pinhole_capacity = 65536;  // pinhole references (one per call and pinhole)
+  bool enforce_pinholes = false;  // stays off until the control plane opens pinholes
+  size_t pinhole_capacity = 65536;
+  size_t trust_capacity = 65536;  // dynamic trusted sources (the control plane adds them)
   // Keys the source-table hash. Offline runs keep this fixed so they are deterministic; live
   // runs draw a random one so nobody can aim colliding sources at a known hash.
   uint64_t hash_seed = 0x5157'a11d'f10d'0001ULL;
