@@ -16,6 +16,18 @@ bool parse_number(std::string_view s, T& out) {
 
 }  // namespace
 
+std::optional<ScheduledCommand> parse_scheduled_command(std::string_view text, char separator) {
+  const size_t sep = text.find(separator);
+  ScheduledCommand c;
+  if (sep == std::string_view::npos || !parse_number(text.substr(0, sep), c.before_packet) ||
+      c.before_packet == 0) {
+    return std::nullopt;
+  }
+  c.line = std::string(text.substr(sep + 1));
+  if (c.line.find_first_not_of(" \t") == std::string::npos) return std::nullopt;
+  return c;
+}
+
 bool handles_own_arguments(std::span<const std::string> args) {
   for (const auto& a : args) {
     if (a == "--") return false;
@@ -61,6 +73,16 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
         return fail("--reload-at: reloads must be given in packet order");
       }
       o.offline.reloads.push_back(std::move(r));
+    } else if (a == "--control-at") {
+      const auto c = value(v) ? parse_scheduled_command(v, ':') : std::nullopt;
+      if (!c) return fail("--control-at needs PACKET:COMMAND (PACKET counted from 1)");
+      o.offline.commands.push_back(*c);
+    } else if (a == "--control-file") {
+      if (!value(o.offline.control_file)) return fail("--control-file needs a file");
+    } else if (a == "--control-group") {
+      if (!value(o.live.control_group)) return fail("--control-group needs a group name");
+    } else if (a == "--state-file") {
+      if (!value(o.live.state_file)) return fail("--state-file needs a path");
     } else if (a == "--rules") {
       if (!value(o.rules_file)) return fail("--rules needs a rule file");
     } else if (a == "--profile") {
@@ -142,6 +164,12 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
   if (o.mode == AppMode::live && !o.offline.reloads.empty()) {
     return fail("--reload-at only goes with --offline (live reloads: SIGHUP, file changes)");
   }
+  if (o.mode == AppMode::live && (!o.offline.commands.empty() || !o.offline.control_file.empty())) {
+    return fail("--control-at and --control-file only go with --offline (live: --control)");
+  }
+  if (o.mode == AppMode::offline && (!o.live.control_group.empty() || !o.live.state_file.empty())) {
+    return fail("--control-group and --state-file only go with live mode");
+  }
   if (o.mode == AppMode::live && !o.offline.out_dir.empty()) {
     return fail("--out only goes with --offline");
   }
@@ -180,12 +208,20 @@ std::string usage_text(const std::string& program) {
          "  --outside-port N  --inside-port N  --punt-port N   override the port roles\n"
          "  --stats-interval SEC    print counters every SEC seconds (default: only at exit)\n"
          "  --metrics HOST:PORT|off Prometheus /metrics endpoint (default 127.0.0.1:9464)\n"
-         "  --control PATH          control socket: reload, status, counters (sipwallctl)\n"
+         "  --control PATH          control socket (sipwallctl; `sipwallctl help` lists commands)\n"
+         "  --control-group GROUP   members of GROUP may use the control socket too (default:\n"
+         "                          root and the dataplane's own user only)\n"
+         "  --state-file PATH       keep bans, trusted sources and pinholes across restarts:\n"
+         "                          loaded at start, written every 5 s and at exit\n"
          "  --no-watch-rules        do not reload when a rule file changes (SIGHUP still does)\n"
          "\n"
          "Offline: writes DIR/pass.pcap, punt.pcap, drop.pcap, verdicts.jsonl, summary.json;\n"
          "time comes from the packet timestamps, so a run is deterministic.\n"
          "  --reload-at N:FILE      reload FILE before packet N (repeatable; DIR/reloads.jsonl)\n"
+         "  --control-at N:COMMAND  run a control command before packet N (repeatable;\n"
+         "                          DIR/control.jsonl), e.g. --control-at '5:ban add 192.0.2.1 "
+         "ttl=60'\n"
+         "  --control-file FILE     the same from a file, one \"N COMMAND\" per line (# comments)\n"
          "\n"
          "Filter options (both modes). The rule file is the base; these override it:\n"
          "  --rules FILE                 rule file (default: the shipped default.rules)\n"

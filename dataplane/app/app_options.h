@@ -19,6 +19,8 @@ struct LiveOptions {
   unsigned stats_interval_s = 0;                   // 0 = only the final counters
   std::string metrics_address = "127.0.0.1:9464";  // Prometheus /metrics; empty = off
   std::string control_path;                        // control socket; empty = none
+  std::string control_group;                       // also admitted to the control socket
+  std::string state_file;                          // dynamic state saved/restored; empty = none
   bool watch_rules = true;                         // reload when a rule file changes
 };
 
@@ -29,11 +31,24 @@ struct ScheduledReload {
   std::string file;
 };
 
+// A control command in an offline run (--control-at N:COMMAND, or a line "N COMMAND" of
+// --control-file): applied before packet `before_packet` (1-based), with that packet's time.
+struct ScheduledCommand {
+  uint64_t before_packet = 0;
+  std::string line;
+};
+
 struct OfflineOptions {
   std::string input;
   std::string out_dir;
-  std::vector<ScheduledReload> reloads;  // in packet order
+  std::vector<ScheduledReload> reloads;    // in packet order
+  std::vector<ScheduledCommand> commands;  // --control-at, in the order given
+  std::string control_file;                // read by offline mode; merged by packet number
 };
+
+// Parses "N COMMAND" (a --control-file line; `separator` ' ') or "N:COMMAND" (--control-at,
+// ':'). Nothing when N is not a packet number from 1 or the command is empty.
+std::optional<ScheduledCommand> parse_scheduled_command(std::string_view text, char separator);
 
 // Filter settings given on the command line. They override single settings of the rule file
 // (or the default set), so an operator can try a change without editing the file.

@@ -19,6 +19,7 @@ namespace sipwall {
 namespace {
 
 constexpr std::string_view kTooManyClients = "error: too many clients\n.\n";
+constexpr std::string_view kPermissionDenied = "error: permission denied\n.\n";
 constexpr size_t kReadChunk = 4096;
 constexpr int kReadsPerEvent = 16;    // fairness: at most 64 KiB from one client per service()
 constexpr int kAcceptsPerEvent = 64;  // fairness: the rest wait for the next service()
@@ -66,7 +67,43 @@ class FdGuard {
   int fd_;
 };
 
+// SO_PEERCRED and SO_PEERGROUPS of a connected Unix socket; nullopt when the kernel refuses.
+std::optional<PeerCredentials> peer_of(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
+  PeerCredentials peer{cred.pid, cred.uid, cred.gid, {}};
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    socklen_t glen = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &glen) == 0) {
+      groups.resize(glen / sizeof(gid_t));
+      peer.groups = std::move(groups);
+      break;
+    }
+    if (errno != ERANGE) break;  // an old kernel: the primary group still counts
+    groups.resize(glen / sizeof(gid_t) + 1);
+  }
+  return peer;
+}
+
 }  // namespace
+
+AccessPolicy AccessPolicy::owner_and_root() {
+  return AccessPolicy{{0, ::geteuid()}, std::nullopt};
+}
+
+bool peer_allowed(const PeerCredentials& peer, const AccessPolicy& policy) {
+  for (const uid_t uid : policy.uids) {
+    if (peer.uid == uid) return true;
+  }
+  if (!policy.group) return false;
+  if (peer.gid == *policy.group) return true;
+  for (const gid_t g : peer.groups) {
+    if (g == *policy.group) return true;
+  }
+  return false;
+}
 
 ControlSocket::~ControlSocket() {
   for (auto& [id, c] : clients_) ::close(c.fd);
@@ -84,6 +121,17 @@ ControlSocket::~ControlSocket() {
 }
 
 std::string ControlSocket::open(const std::string& path, Handler handler) {
+  return open(
+      path,
+      [h = std::move(handler)](uint64_t, std::string_view command) -> std::optional<std::string> {
+        return h(command);
+      },
+      nullptr, AccessPolicy::owner_and_root());
+}
+
+std::string ControlSocket::open(const std::string& path, SessionHandler handler,
+                                CloseHandler on_close, AccessPolicy access,
+                                std::optional<gid_t> file_group) {
   if (listen_fd_ >= 0) return "control socket: already open on " + path_;
   sockaddr_un addr;
   if (!make_address(path, addr)) {
@@ -117,6 +165,8 @@ std::string ControlSocket::open(const std::string& path, Handler handler) {
   std::string error;
   if (::chmod(path.c_str(), 0660) != 0) {
     error = errno_text("control socket " + path + ": chmod");
+  } else if (file_group && ::chown(path.c_str(), static_cast<uid_t>(-1), *file_group) != 0) {
+    error = errno_text("control socket " + path + ": chown to the control group");
   } else if (::lstat(path.c_str(), &st) != 0) {
     error = errno_text("control socket " + path + ": stat");
   } else if (::listen(lfd.get(), static_cast<int>(kMaxClients)) != 0) {
@@ -138,6 +188,8 @@ std::string ControlSocket::open(const std::string& path, Handler handler) {
   }
   path_ = path;
   handler_ = std::move(handler);
+  on_close_ = std::move(on_close);
+  access_ = std::move(access);
   dev_ = st.st_dev;
   ino_ = st.st_ino;
   listen_fd_ = lfd.release();
@@ -163,7 +215,7 @@ void ControlSocket::service() {
       if (it == clients_.end()) continue;
       Client& c = it->second;
       uint32_t ev = events[i].events;
-      if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c.closing &&
+      if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c.closing && !c.waiting &&
           c.out.size() - c.out_off < kMaxPending) {
         if (!on_readable(id, c)) continue;
       }
@@ -179,6 +231,14 @@ void ControlSocket::accept_clients() {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;  // EAGAIN: none left; EMFILE and the like: try again on the next service()
+    }
+    const auto peer = peer_of(fd);
+    if (!peer || !peer_allowed(*peer, access_)) {
+      ++refused_;
+      (void)::send(fd, kPermissionDenied.data(), kPermissionDenied.size(),
+                   MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
     }
     if (clients_.size() >= kMaxClients) {
       // Best effort: the socket buffer of a fresh connection has room for this.
@@ -204,7 +264,8 @@ void ControlSocket::accept_clients() {
 size_t ControlSocket::close_idle(Clock::time_point now) {
   std::vector<uint64_t> idle;
   for (const auto& [id, c] : clients_) {
-    if (now - c.last_progress >= kIdleTimeout) idle.push_back(id);
+    // A client waiting for a deferred reply (a long reload) is not idle.
+    if (!c.waiting && now - c.last_progress >= kIdleTimeout) idle.push_back(id);
   }
   for (const uint64_t id : idle) close_client(id);
   return idle.size();
@@ -241,7 +302,7 @@ bool ControlSocket::process_lines(uint64_t id, Client& c) {
   for (;;) {
     size_t start = 0;
     bool stalled = false;  // complete lines left, waiting for the replies to drain
-    while (!c.closing) {
+    while (!c.closing && !c.waiting) {
       if (c.out.size() - c.out_off >= kMaxPending) {
         stalled = c.in.find('\n', start) != std::string::npos;
         break;
@@ -257,15 +318,19 @@ bool ControlSocket::process_lines(uint64_t id, Client& c) {
       }
       start = nl + 1;
       if (line.empty()) continue;
-      std::string text;
+      std::optional<std::string> text;
       try {
-        text = handler_(line);
+        text = handler_(id, line);
       } catch (const std::exception& e) {
         text = std::string("error: ") + e.what();
       } catch (...) {
         text = "error: unknown exception";
       }
-      reply(c, text);
+      if (text) {
+        reply(c, *text);
+      } else {
+        c.waiting = true;  // complete() answers it and serves the lines after it
+      }
     }
     if (c.closing) {
       c.in.clear();
@@ -285,6 +350,17 @@ bool ControlSocket::process_lines(uint64_t id, Client& c) {
     return false;
   }
   return update_interest(id, c);
+}
+
+void ControlSocket::complete(uint64_t client, std::string_view text) {
+  auto it = clients_.find(client);
+  if (it == clients_.end() || !it->second.waiting) return;
+  Client& c = it->second;
+  c.waiting = false;
+  now_ = Clock::now();
+  c.last_progress = now_;
+  reply(c, text);
+  process_lines(client, c);
 }
 
 void ControlSocket::reply(Client& c, std::string_view text) {
@@ -318,7 +394,7 @@ bool ControlSocket::flush(uint64_t id, Client& c) {
 bool ControlSocket::update_interest(uint64_t id, Client& c) {
   size_t pending = c.out.size() - c.out_off;
   uint32_t want = 0;
-  if (!c.closing && pending < kMaxPending) want |= EPOLLIN;
+  if (!c.closing && !c.waiting && pending < kMaxPending) want |= EPOLLIN;
   if (pending > 0) want |= EPOLLOUT;
   if (want == c.interest) return true;
   epoll_event ev{};
@@ -338,6 +414,7 @@ void ControlSocket::close_client(uint64_t id) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->second.fd, nullptr);
   ::close(it->second.fd);
   clients_.erase(it);
+  if (on_close_) on_close_(id);
 }
 
 std::string control_request(const std::string& path, std::string_view command, int timeout_ms) {

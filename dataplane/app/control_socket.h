@@ -1,16 +1,40 @@
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace sipwall {
+
+// Who may connect to the control socket (it carries bans now and SRTP keys later): the peer's
+// credentials (SO_PEERCRED, and SO_PEERGROUPS for its supplementary groups) are checked on
+// accept. Allowed: a uid in `uids` (root and the dataplane's own uid by default), or a member
+// (primary or supplementary) of `group` when set.
+struct AccessPolicy {
+  std::vector<uid_t> uids;
+  std::optional<gid_t> group;
+
+  static AccessPolicy owner_and_root();  // {0, geteuid()}, no group
+};
+
+// The credentials of a connected peer, read once at accept.
+struct PeerCredentials {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups (empty when the kernel cannot tell)
+};
+
+bool peer_allowed(const PeerCredentials& peer, const AccessPolicy& policy);
 
 // The dataplane's control socket: a Unix stream socket speaking a line protocol.
 //
@@ -29,10 +53,21 @@ namespace sipwall {
 // Single-threaded and non-blocking: the owner polls fd() (one fd covering the listening socket
 // and every client: an epoll instance, level-triggered) for POLLIN and calls service(), which
 // accepts, reads, runs the handler for every complete line and writes without ever blocking.
-// The handler runs on the caller's thread inside service(); it should be quick. Linux only.
+// The handler runs on the caller's thread inside service(); it should be quick. A command that
+// takes longer (a rule reload, a state change every worker must apply first) is answered later:
+// the session handler returns std::nullopt and the owner calls complete(client, text) once the
+// answer is known; until then that client's further lines wait (replies stay in order) while
+// other clients are served. Linux only.
+//
+// A peer refused by the AccessPolicy gets "error: permission denied" and is closed; refused()
+// counts them.
 class ControlSocket {
  public:
   using Handler = std::function<std::string(std::string_view command)>;
+  // `client` names the connection (never reused): for complete() and on_close.
+  using SessionHandler =
+      std::function<std::optional<std::string>(uint64_t client, std::string_view command)>;
+  using CloseHandler = std::function<void(uint64_t client)>;
   using Clock = std::chrono::steady_clock;
 
   static constexpr size_t kMaxLine = 4096;        // bytes in one command line, without the "\n"
@@ -50,6 +85,14 @@ class ControlSocket {
   // on `path`, when `path` exists and is not a socket, or on any system error. Returns "" on
   // success. Call once.
   std::string open(const std::string& path, Handler handler);
+  // The same with deferred replies, a notification when a client goes away (e.g. to drop its
+  // unfinished `sync`), who may connect, and the socket file's group (mode 0660).
+  std::string open(const std::string& path, SessionHandler handler, CloseHandler on_close,
+                   AccessPolicy access, std::optional<gid_t> file_group = std::nullopt);
+
+  // Sends the reply to a command whose handler returned std::nullopt and goes on with that
+  // client's next lines. Ignored when the client has gone.
+  void complete(uint64_t client, std::string_view text);
 
   // For poll() with POLLIN; -1 before a successful open().
   int fd() const { return epoll_fd_; }
@@ -63,6 +106,7 @@ class ControlSocket {
   size_t close_idle(Clock::time_point now);
 
   size_t client_count() const { return clients_.size(); }
+  uint64_t refused() const { return refused_; }
   const std::string& path() const { return path_; }
 
  private:
@@ -72,6 +116,7 @@ class ControlSocket {
     std::string out;        // reply bytes not yet sent
     size_t out_off = 0;     // sent prefix of `out`
     bool closing = false;   // close once `out` is sent (no more reading)
+    bool waiting = false;   // a deferred reply is outstanding: no further lines until then
     uint32_t interest = 0;  // events registered with epoll
     Clock::time_point last_progress;
   };
@@ -86,7 +131,10 @@ class ControlSocket {
   void close_client(uint64_t id);
 
   std::string path_;
-  Handler handler_;
+  SessionHandler handler_;
+  CloseHandler on_close_;
+  AccessPolicy access_;
+  uint64_t refused_ = 0;
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   dev_t dev_ = 0;  // the socket file this instance created, to unlink only that one

@@ -51,4 +51,20 @@ std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
   return out;
 }
 
+std::string format_worker_counters(size_t worker, const WorkerCounters& filter) {
+  std::string out;
+  char line[256];
+  const std::string prefix = "worker" + std::to_string(worker) + ".";
+  auto add = [&](const std::string& name, uint64_t value) {
+    std::snprintf(line, sizeof line, "  %-28s %" PRIu64 "\n", (prefix + name).c_str(), value);
+    out += line;
+  };
+  add("judged", filter.packets);
+  add("pass", filter.verdict(Verdict::pass));
+  add("punt", filter.verdict(Verdict::punt));
+  add("drop", filter.verdict(Verdict::drop));
+  add("drop.ban", filter.drop(DropReason::ban));
+  return out;
+}
+
 }  // namespace sipwall

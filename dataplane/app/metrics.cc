@@ -2,6 +2,9 @@
 
 #include <prometheus/exposer.h>
 
+#include <array>
+#include <limits>
+
 namespace sipwall {
 namespace {
 
@@ -28,6 +31,68 @@ MetricFamily by_kind(std::string name, std::string help, const std::string& labe
     add(f, static_cast<double>(counts[i]), {{label, std::string(to_string(static_cast<Enum>(i)))}});
   }
   return f;
+}
+
+MetricFamily gauge_family(std::string name, std::string help) {
+  return MetricFamily{std::move(name), std::move(help), MetricType::Gauge, {}};
+}
+
+void add_gauge(MetricFamily& family, double value, std::vector<ClientMetric::Label> labels) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  m.gauge.value = value;
+  family.metric.push_back(std::move(m));
+}
+
+void add_command_families(const MetricsSnapshot& s, std::vector<MetricFamily>& out) {
+  const CommandMetrics& c = s.commands;
+  MetricFamily applied = counter_family(
+      "sipwall_commands_applied_total",
+      "State commands applied on every worker, by command (ban add, pinhole open, ...)");
+  for (const auto& [kind, n] : c.applied) add(applied, static_cast<double>(n), {{"command", kind}});
+  out.push_back(std::move(applied));
+
+  MetricFamily entries = gauge_family("sipwall_dynamic_entries",
+                                      "Entries in a dynamic table (bans, trusted, pinholes)");
+  MetricFamily capacity =
+      gauge_family("sipwall_dynamic_capacity", "Capacity of a dynamic table (from the rule file)");
+  MetricFamily full = counter_family("sipwall_dynamic_full_total",
+                                     "Adds refused because the dynamic table was full");
+  constexpr std::array<const char*, 3> kTables = {"ban", "trust", "pinhole"};
+  for (size_t i = 0; i < kTables.size(); ++i) {
+    add_gauge(entries, static_cast<double>(c.tables[i].size), {{"table", kTables[i]}});
+    add_gauge(capacity, static_cast<double>(c.tables[i].capacity), {{"table", kTables[i]}});
+    add(full, static_cast<double>(c.tables[i].full_rejections), {{"table", kTables[i]}});
+  }
+  out.push_back(std::move(entries));
+  out.push_back(std::move(capacity));
+  out.push_back(std::move(full));
+
+  MetricFamily latency{"sipwall_command_apply_seconds",
+                       "From a state command's arrival to its reply, sent once every worker "
+                       "applied it",
+                       MetricType::Histogram,
+                       {}};
+  ClientMetric h;
+  h.histogram.sample_count = c.apply_latency.count;
+  h.histogram.sample_sum = c.apply_latency.sum;
+  for (size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i) {
+    h.histogram.bucket.push_back({c.apply_latency.cumulative[i], LatencyHistogram::kBounds[i]});
+  }
+  h.histogram.bucket.push_back({c.apply_latency.count, std::numeric_limits<double>::infinity()});
+  latency.metric.push_back(std::move(h));
+  out.push_back(std::move(latency));
+
+  MetricFamily writes =
+      counter_family("sipwall_state_file_writes_total", "State file writes, by outcome");
+  add(writes, static_cast<double>(c.state_file_writes), {{"outcome", "written"}});
+  add(writes, static_cast<double>(c.state_file_errors), {{"outcome", "failed"}});
+  out.push_back(std::move(writes));
+  MetricFamily refused = counter_family(
+      "sipwall_control_refused_total",
+      "Control-socket connections refused by the peer-credential check (--control-group)");
+  add(refused, static_cast<double>(s.control_refused));
+  out.push_back(std::move(refused));
 }
 
 }  // namespace
@@ -101,6 +166,7 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   add(tx, static_cast<double>(s.io.tx_sent), {{"outcome", "sent"}});
   add(tx, static_cast<double>(s.io.tx_failed), {{"outcome", "ring_full"}});
   out.push_back(std::move(tx));
+  add_command_families(s, out);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "command_channel.h"
 #include "pipeline/worker_counters.h"
 #include "worker.h"
 
@@ -27,6 +28,8 @@ struct MetricsSnapshot {
   std::string rules_version;          // its content hash
   uint64_t reloads_applied = 0;
   uint64_t reloads_failed = 0;
+  CommandMetrics commands;       // the command channel (live mode)
+  uint64_t control_refused = 0;  // control-socket peers refused by the credential check
 };
 
 // Counters as Prometheus families. Every label value is always present (zeros too), so rates

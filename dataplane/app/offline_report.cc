@@ -53,7 +53,7 @@ std::string write_offline_report(const OfflineReportInput& in, const std::string
     pcap_dump(reinterpret_cast<u_char*>(dumpers[static_cast<size_t>(d.verdict)].get()), header,
               data);
     ++by_verdict[static_cast<size_t>(d.verdict)];
-    const std::string rule = in.decided_by(d, verdicts[n].generation);
+    const std::string rule = in.decided_by(n, d, verdicts[n].generation);
     if (d.verdict == Verdict::drop) ++by_reason[std::string(to_string(d.reason))];
     if (d.reason == DropReason::signature && !rule.empty()) ++by_rule[rule];
     ++n;

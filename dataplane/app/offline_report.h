@@ -20,8 +20,8 @@ struct OfflineReportInput {
   std::string capture_path;
   bool nanosecond_file = false;
   const std::vector<PacketVerdict>* verdicts = nullptr;  // index = 0-based packet number
-  // The id of the rule that decided a drop, in the rule set of that generation.
-  std::function<std::string(const Decision&, uint16_t generation)> decided_by;
+  // The id of the rule (or ban) that decided the drop of packet `index` (0-based).
+  std::function<std::string(size_t index, const Decision&, uint16_t generation)> decided_by;
 };
 
 // Writes DIR/pass.pcap, punt.pcap, drop.pcap (original bytes and timestamps, input order),

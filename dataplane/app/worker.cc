@@ -4,6 +4,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf_dyn.h>
 
+#include "worker_mailbox.h"
+
 namespace sipwall {
 namespace {
 
@@ -175,6 +177,7 @@ void Worker::run_loop(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     // A burst is judged wholly by one policy: the switch happens only here, between bursts.
     if (setup_.feed.current) adopt_published_policy();
+    if (setup_.mailbox && setup_.mailbox->pending()) setup_.mailbox->drain(pipeline_, tsc_now());
     const uint16_t n =
         rte_eth_rx_burst(setup_.ports.outside, setup_.queue, pkts.data(), kBurstSize);
     io_.rx_outside += n;

@@ -42,6 +42,8 @@ struct PolicyFeed {
   unsigned thread_id = 0;
 };
 
+class WorkerMailbox;
+
 struct WorkerSetup {
   WorkerPorts ports;
   uint16_t queue = 0;
@@ -50,6 +52,7 @@ struct WorkerSetup {
   std::span<const Nanos> packet_times;
   Nanos replay_period = 0;
   PolicyFeed feed;
+  WorkerMailbox* mailbox = nullptr;  // live: dynamic-state updates, applied between bursts
 };
 
 // Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).

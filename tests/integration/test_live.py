@@ -371,6 +371,195 @@ class LiveMode(unittest.TestCase):
     def test_fragments_capture(self) -> None:
         self.check_capture("fragments")
 
+class CommandChannel(unittest.TestCase):
+    """State commands on the control socket with two workers (two RX queues, each looping its
+    own capture with the same sources, so every source reaches both workers): a ban holds on
+    every worker once it is acknowledged, clients that vanish lose nothing acknowledged, and
+    the state file carries bans across a restart. No wall-clock assertion: the loops below
+    only bound how long the test waits for traffic."""
+
+    X = "192.0.2.66"  # banned in the tests; its packets are the only ones that pass
+    Y = "192.0.2.99"  # filler, denied by the rule file (cheap to drop, never written)
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.tmp = Path(tempfile.mkdtemp(prefix="sipwall-cmd-"))
+        cap = make_captures.Capture("mixed", "one transit packet of X among denied filler")
+        for i in range(50):  # X is one packet in five: a burst of 32 holds several
+            src = cls.X if i % 5 == 0 else cls.Y
+            cap.add(i, make_captures.udp_frame(src, "203.0.113.1", 7000, 9999, b"x" * 40),
+                    make_captures.PASS, src)
+        cap.write(cls.tmp)
+        cls.rules = cls.tmp / "cmd.rules"
+        cls.rules.write_text(f"deny t:filler {cls.Y}/32\n")
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        if os.environ.get("SIPWALL_KEEP_TMP") != "1":
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def start(self, name: str, *extra: str) -> tuple[subprocess.Popen, Path, Path]:
+        out = self.tmp / name
+        out.mkdir(parents=True, exist_ok=True)
+        sock = out / "control.sock"
+        capture = self.tmp / "mixed.pcap"
+        cmd = [*eal_args(name, ["--lcores", "0@0,1@1,2@1"]),
+               "--vdev", f"net_pcap_out{name},rx_pcap={capture},rx_pcap={capture},infinite_rx=1",
+               "--vdev", f"net_null_in{name}", "--vdev", f"net_null_punt{name}",
+               "--", "--rules", str(self.rules), "--metrics", "127.0.0.1:0", "--no-watch-rules",
+               "--control", str(sock), *extra]
+        log = out / "stdout.txt"
+        stdout = open(log, "w")
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT)
+        stdout.close()
+        self.addCleanup(lambda: (proc.poll() is None) and (proc.kill(), proc.wait()))
+        deadline = time.monotonic() + JUDGE_TIMEOUT_S
+        while not ("metrics on" in log.read_text() and sock.exists()):
+            self.assertIsNone(proc.poll(), log.read_text())
+            self.assertLess(time.monotonic(), deadline, log.read_text())
+            time.sleep(0.05)
+        return proc, sock, log
+
+    def ctl(self, sock: Path, *words: str, json_out: bool = False) -> subprocess.CompletedProcess:
+        return subprocess.run([str(CTL), "--socket", str(sock), *(["--json"] if json_out else []),
+                               *words], capture_output=True, text=True, timeout=60)
+
+    def counters(self, sock: Path) -> dict[str, int]:
+        return parse_counters("sipwall counters\n" + control(sock, "counters"))
+
+    def wait_for(self, sock: Path, done) -> dict[str, int]:
+        """Polls the counters until done(counters) (at most JUDGE_TIMEOUT_S)."""
+        deadline = time.monotonic() + JUDGE_TIMEOUT_S
+        while True:
+            c = self.counters(sock)
+            if done(c):
+                return c
+            self.assertLess(time.monotonic(), deadline, c)
+            time.sleep(0.05)
+
+    def test_after_the_reply_every_worker_drops_the_banned_source(self) -> None:
+        if CTL is None:
+            self.skipTest("--ctl not given")
+        proc, sock, log = self.start("ban")
+        # X reaches both workers (it is the only traffic that passes).
+        self.wait_for(sock, lambda c: c.get("worker0.pass", 0) > 0 and c.get("worker1.pass", 0) > 0)
+        # The ban and a counter snapshot on one connection: the socket answers a client's lines
+        # in order, so the snapshot is taken right when the ban's reply goes out. From there
+        # on, no worker may pass X again.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(30)
+            s.connect(str(sock))
+            s.sendall(f"ban add {self.X}/32 ttl=600 id=live-1\ncounters\n".encode())
+            data = b""
+            while data.count(b"\n.\n") < 2:
+                chunk = s.recv(65536)
+                self.assertTrue(chunk, data)
+                data += chunk
+        ban_reply, counters_reply = data.decode().split("\n.\n")[:2]
+        self.assertEqual(ban_reply, "ok")
+        at_reply = parse_counters("sipwall counters\n" + counters_reply)
+        later = self.wait_for(sock, lambda c: all(
+            c[f"worker{w}.drop.ban"] >= at_reply[f"worker{w}.drop.ban"] + 1000 for w in (0, 1)))
+        for w in (0, 1):
+            self.assertEqual(later[f"worker{w}.pass"], at_reply[f"worker{w}.pass"],
+                             f"worker {w} passed the banned source after the reply")
+        # The operator's tool: exit 0 and the reply as it is.
+        reply = self.ctl(sock, "ban", "add", "198.51.100.0/24", "ttl=600")
+        self.assertEqual((reply.returncode, reply.stdout), (0, "ok\n"), reply.stderr)
+        again = self.ctl(sock, "ban", "add", "198.51.100.0/24", "ttl=1200")
+        self.assertEqual((again.returncode, again.stdout), (0, "exists: ttl extended\n"))
+        listed = self.ctl(sock, "ban", "list", json_out=True)
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        doc = json.loads(listed.stdout)
+        self.assertEqual(doc["status"], "ok")
+        self.assertEqual(doc["fields"]["count"], "2", doc)
+        mine = [e for e in doc["entries"] if e.startswith(f"ban add {self.X}/32 ttl=")]
+        self.assertEqual(len(mine), 1, doc)
+        self.assertIn("id=live-1", mine[0])
+        # Refusals have their own exit status; a parse error names its column.
+        bad = self.ctl(sock, "ban", "add", "192.0.2.300", "ttl=5")
+        self.assertEqual(bad.returncode, 1, bad.stdout)
+        self.assertTrue(bad.stdout.startswith("error: 9: "), bad.stdout)
+        gone = self.ctl(sock, "ban", "del", "198.51.100.1")
+        self.assertEqual((gone.returncode, gone.stdout), (1, "not found\n"))
+        ping = self.ctl(sock, "ping", json_out=True)
+        self.assertEqual(json.loads(ping.stdout)["status"], "ok", ping.stdout)
+        self.assertGreater(int(json.loads(ping.stdout)["fields"]["epoch"]), 1_700_000_000)
+        url = METRICS_URL.search(log.read_text()).group(1)
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            metrics = resp.read().decode()
+        self.assertIn('sipwall_commands_applied_total{command="ban add"} 3', metrics)
+        self.assertIn('sipwall_dynamic_entries{table="ban"} 2', metrics)
+        self.assertRegex(metrics, r"sipwall_command_apply_seconds_count [1-9]")
+        self.assertEqual(stop(proc), 0, log.read_text())
+
+    def test_clients_that_vanish_lose_nothing_acknowledged(self) -> None:
+        """A client that sends a ban and disconnects before its reply: the ban holds. A client
+        killed in the middle of a sync: nothing of the sync is applied, the entries it owned
+        stay. A reconnecting client's sync replaces exactly its own entries."""
+        proc, sock, log = self.start("vanish")
+        control(sock, "ban add 198.51.100.1 ttl=600 as=control")
+        control(sock, "ban add 198.51.100.2 ttl=600")  # the operator's
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(sock))
+            s.sendall(b"ban add 198.51.100.3 ttl=600\n")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(sock))
+            s.sendall(b"sync begin 4 as=control\nban add 198.51.100.4 ttl=600 as=control\n")
+            data = b""
+            while data.count(b"\n.\n") < 2:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, data)
+                data += chunk
+        # Reconnected: the abandoned sync changed nothing; the ban sent without waiting holds.
+        deadline = time.monotonic() + JUDGE_TIMEOUT_S
+        while "198.51.100.3" not in control(sock, "ban list"):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        listed = control(sock, "ban list")
+        for addr in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+            self.assertIn(addr, listed)
+        self.assertNotIn("198.51.100.4", listed)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(30)
+            s.connect(str(sock))
+            s.sendall(b"sync begin 5 as=control\nban add 198.51.100.5 ttl=600 as=control\n"
+                      b"sync end\n")
+            data = b""
+            while data.count(b"\n.\n") < 3:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, data)
+                data += chunk
+        self.assertIn(b"epoch=5", data)
+        listed = control(sock, "ban list")
+        self.assertNotIn("198.51.100.1", listed)  # the control plane's old entry: replaced
+        for addr in ("198.51.100.2", "198.51.100.3", "198.51.100.5"):
+            self.assertIn(addr, listed)
+        self.assertEqual(stop(proc), 0, log.read_text())
+
+    def test_a_restarted_dataplane_keeps_its_bans(self) -> None:
+        state = self.tmp / "state" / "dynamic.state"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        proc, sock, log = self.start("state1", "--state-file", str(state))
+        self.assertEqual(control(sock, f"ban add {self.X} ttl=600 id=persist"), "ok")
+        self.assertEqual(stop(proc), 0, log.read_text())
+        self.assertIn(f"ban add {self.X}/32 ttl=", state.read_text())
+        proc, sock, log = self.start("state2", "--state-file", str(state))
+        self.assertIn("1 entries restored", log.read_text())
+        # Restored before the workers started: X never passes, and both workers drop it.
+        c = self.wait_for(sock, lambda c: c["worker0.drop.ban"] > 1000 and
+                          c["worker1.drop.ban"] > 1000)
+        self.assertEqual((c["worker0.pass"], c["worker1.pass"]), (0, 0))
+        self.assertIn("id=persist", control(sock, "ban list"))
+        self.assertEqual(stop(proc), 0, log.read_text())
+        # A corrupt state file: a clear message, an empty start, no crash.
+        state.write_text("# sipwall dynamic state v1\nexpires=x ban add 192.0.2.1 ttl=5\n")
+        proc, sock, log = self.start("state3", "--state-file", str(state))
+        self.assertIn("state file refused", log.read_text())
+        self.assertIn("line 2", log.read_text())
+        self.assertIn("count=0", control(sock, "ban list"))
+        self.assertEqual(stop(proc), 0, log.read_text())
+
 
 def main() -> None:
     global BINARY, CTL

@@ -241,8 +241,9 @@ class OfflineCase(unittest.TestCase):
                 self.assertIn(line.get("reason"), DROP_REASONS, f"packet {i}: {line}")
             else:
                 self.assertEqual(line.get("reason", ""), "", f"packet {i}: {line}")
-            # Only a signature, a limit or an ACL entry decides a drop, and only they are named.
-            if line.get("reason") not in ("signature", "flood", "acl"):
+            # Only a signature, a limit, an ACL entry or a ban (by its id) decides a drop, and
+            # only they are named.
+            if line.get("reason") not in ("signature", "flood", "acl", "ban"):
                 self.assertEqual(line.get("rule", ""), "", f"packet {i}: rule nothing decided")
             if line.get("reason") in ("signature", "flood"):
                 self.assertNotEqual(line.get("rule", ""), "", f"packet {i}: unnamed {line}")
@@ -750,6 +751,112 @@ include "{self.SHIPPED / 'default-signatures.rules'}"
         cap.write(self.tmp)
         run = self.run_checked(self.tmp / "trunk.pcap", "trunk", "--rules", str(rules))
         self.assertEqual([(v["verdict"], v["reason"], v["rule"]) for v in run.verdicts], want)
+
+
+class ControlCommands(OfflineCase):
+    """--control-at / --control-file: control commands replayed deterministically before a
+    given packet, with the time of that packet, each outcome in DIR/control.jsonl."""
+
+    A = "192.0.2.10"  # the source that gets banned
+    B = "192.0.2.20"  # its neighbour, never banned
+    MEDIA = ("203.0.113.50", 10000)
+
+    def signaling(self) -> Path:
+        """Packets 1..24, 100 ms apart, alternating A and B (OPTIONS, far below every limit)."""
+        cap = mk.Capture("two-sources", "two SIP sources taking turns")
+        for i in range(24):
+            src = self.A if i % 2 == 0 else self.B
+            msg = mk.sip_request("OPTIONS", src, 40000, seq=i + 1)
+            cap.add(i * 100_000, mk.sip_udp(src, 40000, msg), mk.PUNT, src)
+        cap.write(self.tmp)
+        return self.tmp / "two-sources.pcap"
+
+    def control_log(self, run: Run) -> list[dict]:
+        return [json.loads(line) for line in
+                (run.outdir / "control.jsonl").read_text().splitlines()]
+
+    def test_a_ban_drops_that_source_from_exactly_its_packet(self) -> None:
+        """A ban before packet 7 (A's 4th packet) drops A's packets from 7 on as `ban`, naming
+        the ban's id; B is untouched. Its ttl of 1 s runs on packet time: 1 s after packet 7
+        (packet 17 on) A passes again. A second ban (no id) is deleted before packet 21."""
+        capture = self.signaling()
+        run = self.run_checked(capture, "ban", "--control-at",
+                               f"7:ban add {self.A} ttl=1 id=scan-7", "--control-at",
+                               "19:ban add 192.0.2.0/28 ttl=60", "--control-at",
+                               "21:ban del 192.0.2.0/28")
+        got = [(v["verdict"], v["reason"], v["rule"]) for v in run.verdicts]
+        want = []
+        for n in range(1, 25):
+            a_packet = n % 2 == 1
+            if a_packet and 7 <= n < 17:
+                want.append(("drop", "ban", "scan-7"))
+            elif a_packet and 19 <= n < 21:
+                want.append(("drop", "ban", ""))
+            else:
+                want.append(("punt", "", ""))
+        self.assertEqual(got, want)
+        log = self.control_log(run)
+        self.assertEqual([(c["before_packet"], c["applied"], c["reply"]) for c in log],
+                         [(7, True, "ok"), (19, True, "ok"), (21, True, "ok")])
+
+    def test_a_command_file_and_its_errors(self) -> None:
+        """--control-file lines ("N COMMAND", # comments), merged with --control-at by packet;
+        a command that does not parse is answered with its column and changes nothing; a
+        command past the last packet is reported as not applied."""
+        capture = self.signaling()
+        commands = self.tmp / "commands.txt"
+        commands.write_text(f"# a ban from packet 3\n3 ban add {self.B} ttl=60\n"
+                            "5 ban add 192.0.2.300 ttl=60\n"
+                            "10 ban list\n"
+                            f"11 ban del {self.B}\n"
+                            "99 ping\n")
+        run = self.run_checked(capture, "file", "--control-file", str(commands),
+                               "--control-at", f"9:ban add {self.A} ttl=60 id=x")
+        got = [(v["verdict"], v["reason"]) for v in run.verdicts]
+        want = []
+        for n in range(1, 25):
+            b_packet = n % 2 == 0
+            banned = (b_packet and 3 <= n < 11) or (not b_packet and n >= 9)
+            want.append(("drop", "ban") if banned else ("punt", ""))
+        self.assertEqual(got, want)
+        log = self.control_log(run)
+        self.assertEqual([c["before_packet"] for c in log], [3, 5, 9, 10, 11, 99])
+        self.assertEqual(log[0]["reply"], "ok")
+        self.assertTrue(log[1]["reply"].startswith("error: 9: "), log[1])
+        self.assertEqual(log[2]["command"], f"ban add {self.A} ttl=60 id=x")
+        listed = log[3]["reply"].splitlines()
+        self.assertIn("count=2", listed[0])
+        self.assertEqual(sorted(listed[1:]), [f"ban add {self.A}/32 ttl=60 id=x",
+                                              f"ban add {self.B}/32 ttl=60"])
+        self.assertEqual(log[4]["reply"], "ok")
+        self.assertFalse(log[5]["applied"])
+
+    def test_pinholes_and_trust_from_a_given_packet(self) -> None:
+        """Media to an address without a pinhole passes until enforcement is switched on
+        (packet 4), is dropped as rtp_no_pinhole until a pinhole opens it (packet 8), and is
+        dropped again once that call's reference closes (packet 12). Trust entries are
+        answered as the grammar says (their effect on verdicts is the trust tiers')."""
+        cap = mk.Capture("media", "one RTP flow")
+        dst, port = self.MEDIA
+        for i in range(16):
+            frame = mk.udp_frame("198.51.100.7", dst, 30000, port, mk.rtp(i, i * 160, 0x1234))
+            cap.add(i * 20_000, frame, mk.PASS, "rtp")
+        cap.write(self.tmp)
+        run = self.run_checked(self.tmp / "media.pcap", "pinholes",
+                               "--control-at", "4:pinholes enforce on",
+                               "--control-at", f"8:pinhole open {dst} {port} ttl=30 call=c1",
+                               "--control-at", "9:trust add 198.51.100.0/24 ttl=30",
+                               "--control-at", "10:trust add 198.51.100.0/24 ttl=60",
+                               "--control-at", f"12:pinhole close {dst} {port} call=c1",
+                               "--control-at", "13:trust del 198.51.100.0/24",
+                               "--control-at", "14:trust del 198.51.100.0/24")
+        got = [(v["verdict"], v["reason"]) for v in run.verdicts]
+        want = [("pass", "")] * 3 + [("drop", "rtp_no_pinhole")] * 4 + [("pass", "")] * 4 + \
+            [("drop", "rtp_no_pinhole")] * 5
+        self.assertEqual(got, want)
+        replies = [c["reply"] for c in self.control_log(run)]
+        self.assertEqual(replies, ["ok", "ok", "ok", "exists: ttl extended", "ok", "ok",
+                                   "not found"])
 
 
 class ErrorPaths(OfflineCase):

@@ -97,6 +97,33 @@ TEST(AppOptions, UnsetOverridesLeaveTheRuleFileAlone) {
   EXPECT_FALSE(filter.enforce_pinholes);
 }
 
+TEST(AppOptions, ScheduledControlCommandsAndLiveControlOptions) {
+  const auto ok =
+      parse({"--offline", "in.pcap", "--out", "d", "--control-at", "7:ban add 192.0.2.1 ttl=60",
+             "--control-at", "3:ping", "--control-file", "cmds.txt"});
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  ASSERT_EQ(ok.options.offline.commands.size(), 2u);
+  EXPECT_EQ(ok.options.offline.commands[0].before_packet, 7u);
+  EXPECT_EQ(ok.options.offline.commands[0].line, "ban add 192.0.2.1 ttl=60");
+  EXPECT_EQ(ok.options.offline.control_file, "cmds.txt");
+  for (const char* bad : {"0:ping", "x:ping", "7:", "7: ", "ping", ":ping"}) {
+    EXPECT_NE(parse({"--offline", "in.pcap", "--out", "d", "--control-at", bad}).error, "") << bad;
+  }
+  const auto line = parse_scheduled_command("12 pinhole open 192.0.2.1 20000 ttl=5", ' ');
+  ASSERT_TRUE(line);
+  EXPECT_EQ(line->before_packet, 12u);
+  EXPECT_EQ(line->line, "pinhole open 192.0.2.1 20000 ttl=5");
+  const auto live = parse({"--control", "/run/s.sock", "--control-group", "sipwall", "--state-file",
+                           "/var/lib/sipwall/state"});
+  ASSERT_TRUE(live.error.empty()) << live.error;
+  EXPECT_EQ(live.options.live.control_group, "sipwall");
+  EXPECT_EQ(live.options.live.state_file, "/var/lib/sipwall/state");
+  // Each mode's options are refused in the other.
+  EXPECT_NE(parse({"--control-at", "1:ping"}).error, "");
+  EXPECT_NE(parse({"--offline", "in.pcap", "--out", "d", "--state-file", "s"}).error, "");
+  EXPECT_NE(parse({"--offline", "in.pcap", "--out", "d", "--control-group", "g"}).error, "");
+}
+
 TEST(AppOptions, OwnArgumentsAreKeptAwayFromEal) {
   const std::vector<std::string> offline = {"--offline", "x", "--out", "y"};
   const std::vector<std::string> live = {"-l", "0-1", "--no-huge", "--", "--offline", "x"};

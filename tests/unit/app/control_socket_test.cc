@@ -467,6 +467,85 @@ TEST_F(ControlSocketTest, ClientErrors) {
   EXPECT_THROW(control_request(path_, "status", 100), std::runtime_error);
   EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1000));
 }
+TEST_F(ControlSocketTest, DeferredRepliesKeepTheirClientsOrderAndOthersAreServed) {
+  ControlSocket s;
+  std::vector<uint64_t> deferred;
+  std::vector<uint64_t> closed;
+  auto handler = [&](uint64_t client, std::string_view cmd) -> std::optional<std::string> {
+    if (cmd == "slow") {
+      deferred.push_back(client);
+      return std::nullopt;
+    }
+    return "echo " + std::string(cmd);
+  };
+  ASSERT_EQ(
+      s.open(
+          path_, handler, [&](uint64_t c) { closed.push_back(c); }, AccessPolicy::owner_and_root()),
+      "");
+  RawClient a(path_);
+  RawClient b(path_);
+  a.send("slow\nafter\n");
+  auto deadline = Clock::now() + kWait;
+  while (deferred.empty() && Clock::now() < deadline) a.pump(s, 20);
+  ASSERT_EQ(deferred.size(), 1u);
+  // b is served while a waits; a's second line waits behind its deferred reply.
+  b.send("quick\n");
+  EXPECT_EQ(b.reply(s), "echo quick\n");
+  a.pump(s, 20);
+  EXPECT_EQ(a.received(), "");
+  // Completing it sends the reply, then the line after it is answered.
+  s.complete(deferred[0], "done");
+  EXPECT_EQ(a.reply(s), "done\n");
+  EXPECT_EQ(a.reply(s), "echo after\n");
+  s.complete(deferred[0], "twice");  // nothing outstanding: ignored
+  a.pump(s, 20);
+  EXPECT_EQ(a.received(), "");
+  // A client gone while its reply is outstanding: the close is reported, complete() ignored.
+  a.send("slow\n");
+  deadline = Clock::now() + kWait;
+  while (deferred.size() < 2 && Clock::now() < deadline) a.pump(s, 20);
+  ASSERT_EQ(deferred.size(), 2u);
+  EXPECT_EQ(s.close_idle(Clock::now() + 2 * ControlSocket::kIdleTimeout), 1u)
+      << "only b is idle: a waits for its reply";
+  a.close();
+  s.complete(deferred[1], "late");
+  deadline = Clock::now() + kWait;
+  while (s.client_count() > 0 && Clock::now() < deadline) b.pump(s, 20);
+  EXPECT_EQ(s.client_count(), 0u);
+  EXPECT_EQ(closed.size(), 2u);
+}
+
+TEST(PeerAccess, RootOwnerAndGroupMembers) {
+  const AccessPolicy policy{{0, 1000}, gid_t{2000}};
+  EXPECT_TRUE(peer_allowed({1, 0, 0, {}}, policy));
+  EXPECT_TRUE(peer_allowed({1, 1000, 1000, {}}, policy));
+  EXPECT_TRUE(peer_allowed({1, 1001, 2000, {}}, policy));          // primary group
+  EXPECT_TRUE(peer_allowed({1, 1001, 1001, {5, 2000}}, policy));   // supplementary group
+  EXPECT_FALSE(peer_allowed({1, 1001, 1001, {5, 2001}}, policy));  // neither
+  EXPECT_FALSE(peer_allowed({1, 1001, 2000, {}}, AccessPolicy{{0, 1000}, std::nullopt}));
+}
+
+TEST_F(ControlSocketTest, PeersOutsideThePolicyAreRefusedAndCounted) {
+  auto same = [](uint64_t, std::string_view c) { return std::optional<std::string>(c); };
+  ControlSocket s;
+  // Nobody this process could be: every peer is refused.
+  const uid_t stranger = ::geteuid() == 4242 ? 4243 : 4242;
+  ASSERT_EQ(s.open(path_, same, nullptr, AccessPolicy{{stranger}, std::nullopt}), "");
+  RawClient c(path_);
+  ASSERT_TRUE(c.connected());
+  EXPECT_EQ(c.reply(s), "error: permission denied\n");
+  EXPECT_TRUE(c.closed_by_server(s));
+  EXPECT_EQ(s.refused(), 1u);
+  EXPECT_EQ(s.client_count(), 0u);
+  // The primary group of this process admits it.
+  ControlSocket t;
+  const std::string other = path_ + ".2";
+  ASSERT_EQ(t.open(other, same, nullptr, AccessPolicy{{stranger}, ::getegid()}), "");
+  RawClient d(other);
+  d.send("hi\n");
+  EXPECT_EQ(d.reply(t), "hi\n");
+  EXPECT_EQ(t.refused(), 0u);
+}
 
 }  // namespace
 }  // namespace sipwall
