@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "budget/budget_plan.h"
 #include "classify/traffic_classifier.h"
 
 namespace sipwall::rules {
@@ -498,7 +499,13 @@ class Decoder {
     const BudgetRate& b = out_.settings.punt_budget;
     const uint64_t trusted_part = b.messages_per_s * (100 - b.untrusted_percent) / 100;
     uint64_t sum = 0;
+    size_t reserving = 0;
     for (const TrustDecl& d : out_.trust) {
+      if (d.entry.reserve > 0 && ++reserving > kMaxReserves) {
+        diags_.error(d.where, "more than " + std::to_string(kMaxReserves) +
+                                  " trust statements with a reserve (this is the first one over)");
+        return;
+      }
       sum += d.entry.reserve;
       if (sum > trusted_part) {
         diags_.error(d.where, "trust reserves add up to " + std::to_string(sum) +

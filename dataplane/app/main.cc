@@ -26,6 +26,7 @@
 #include "port_setup.h"
 #include "rule_file_watcher.h"
 #include "rule_reloader.h"
+#include "budget/shared_budget.h"
 #include "sig/signature_set.h"
 #include "worker.h"
 
@@ -121,9 +122,11 @@ int run_live(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Worker>> workers;
   const size_t counter_slots = reloader->slots().capacity();
+  // One punt and one pass budget for all workers together (see README, trust tiers).
+  const auto budgets = std::make_unique<SharedBudgets>();
   try {
     for (uint16_t q = 0; q < queues; ++q) {
-      WorkerSetup setup{roles, q, true, ClockMode::tsc, {}, 0, reloader->feed(q)};
+      WorkerSetup setup{roles, q, true, ClockMode::tsc, {}, 0, reloader->feed(q), budgets.get()};
       workers.push_back(std::make_unique<Worker>(setup, reloader->current(), counter_slots));
     }
   } catch (const std::exception& e) {

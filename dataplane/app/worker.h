@@ -50,6 +50,8 @@ struct WorkerSetup {
   std::span<const Nanos> packet_times;
   Nanos replay_period = 0;
   PolicyFeed feed;
+  // The punt/pass budgets every worker shares (owned by the caller); nullptr: this worker's own.
+  SharedBudgets* budgets = nullptr;
 };
 
 // Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).

@@ -44,7 +44,11 @@ import make_captures as mk  # noqa: E402  (frame builders, reused to rewrite rea
 
 VERDICTS = ("pass", "punt", "drop")
 DROP_REASONS = {"malformed_l3", "malformed_l4", "fragment", "acl", "ban", "flood",
-                "malformed_sip", "signature", "rtp_invalid", "rtp_no_pinhole"}
+                "malformed_sip", "signature", "rtp_invalid", "rtp_no_pinhole", "punt_budget",
+                "pass_budget", "transit"}
+# What names the decider of a drop: a signature, a limit, an ACL entry, or the budget's tier.
+NAMED_REASONS = ("signature", "flood", "acl", "punt_budget", "pass_budget")
+TIERS = ("trusted", "untrusted")
 RUN_TIMEOUT_S = 120
 MAX_DIFF_LINES = 15
 
@@ -173,7 +177,7 @@ def verdict_problem(actual: dict, exp: dict) -> str | None:
         return "verdict"
     rule = actual.get("rule", "")
     # `rule` names what decided a drop: the signature, the limit that ran dry, the ACL entry.
-    if exp["reason"] in ("signature", "flood"):
+    if exp["reason"] in ("signature", "flood", "punt_budget", "pass_budget"):
         if not rule:
             return f"{exp['reason']} drop without the id of what decided it"
         if exp.get("rule") and not rule_matches(rule, exp["rule"]):
@@ -241,11 +245,14 @@ class OfflineCase(unittest.TestCase):
                 self.assertIn(line.get("reason"), DROP_REASONS, f"packet {i}: {line}")
             else:
                 self.assertEqual(line.get("reason", ""), "", f"packet {i}: {line}")
-            # Only a signature, a limit or an ACL entry decides a drop, and only they are named.
-            if line.get("reason") not in ("signature", "flood", "acl"):
+            # Only a signature, a limit, an ACL entry or a budget tier decides a drop, and only
+            # they are named.
+            if line.get("reason") not in NAMED_REASONS:
                 self.assertEqual(line.get("rule", ""), "", f"packet {i}: rule nothing decided")
             if line.get("reason") in ("signature", "flood"):
                 self.assertNotEqual(line.get("rule", ""), "", f"packet {i}: unnamed {line}")
+            if line.get("reason") in ("punt_budget", "pass_budget"):
+                self.assertIn(line.get("rule", ""), TIERS, f"packet {i}: budget drop {line}")
 
     def check_summary(self, run: Run) -> None:
         s, v = run.summary, run.verdicts
