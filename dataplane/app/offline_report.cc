@@ -16,23 +16,6 @@ using DumperHandle = std::unique_ptr<pcap_dumper_t, decltype(&pcap_dump_close)>;
 
 }  // namespace
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string write_offline_report(const OfflineReportInput& in, const std::string& out_dir) {
   const auto& verdicts = *in.verdicts;
   char errbuf[PCAP_ERRBUF_SIZE] = {};

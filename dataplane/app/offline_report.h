@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_string.h"
 #include "common/verdict.h"
 
 namespace sipwall {
@@ -22,9 +23,6 @@ struct OfflineReportInput {
   // The id of the rule that decided a drop, in the rule set of that generation.
   std::function<std::string(const Decision&, uint16_t generation)> decided_by;
 };
-
-// `s` as a JSON string literal, quotes included.
-std::string json_string(std::string_view s);
 
 // Writes DIR/pass.pcap, punt.pcap, drop.pcap (original bytes and timestamps, input order),
 // verdicts.jsonl and summary.json. Returns an error text, empty on success.

@@ -1,6 +1,5 @@
 #include "pipeline/pipeline.h"
 
-#include "acl/ban_table.h"
 #include "acl/prefix_table.h"
 #include "budget/budget_gate.h"
 #include "budget/shared_budget.h"
@@ -11,10 +10,10 @@
 #include "packet/fragment_table.h"
 #include "packet/packet_parser.h"
 #include "rtp/media_demux.h"
-#include "rtp/pinhole_table.h"
 #include "sig/signature_scratch.h"
 #include "sig/signature_set.h"
 #include "sip/sip_validator.h"
+#include "state/dynamic_state.h"
 
 #include <algorithm>
 #include <array>
@@ -96,10 +95,9 @@ struct Pipeline::Stages {
         punt_gate(budgets.punt),
         pass_gate(budgets.pass),
         aggregate_hash(first.config().hash_seed ^ 0xfa1e'5ba3'0000'0001ULL),
-        bans(first.config().ban_capacity),
         fragments(fragment_config(first.config())),
         buckets(first.config().limits.table_capacity, first.config().hash_seed),
-        pinholes(first.config().pinhole_capacity) {
+        dynamic(dynamic_config(first.config())) {
     counters.resize_rules(counter_slots ? counter_slots : first.signatures().size());
   }
 
@@ -109,11 +107,21 @@ struct Pipeline::Stages {
     return f;
   }
 
+  static DynamicStateConfig dynamic_config(const FilterConfig& cfg) {
+    DynamicStateConfig d;
+    d.ban_capacity = cfg.ban_capacity;
+    d.trust_capacity = cfg.trust_capacity;
+    d.pinhole_capacity = cfg.pinhole_capacity;
+    d.enforce_pinholes = cfg.enforce_pinholes;
+    d.hash_seed = cfg.hash_seed ^ 0x6479'6e61'6d69'6300ULL;  // not the token table's key
+    return d;
+  }
+
   const FilterConfig& config() const { return policy->config(); }
 
   // Source checks every IP packet passes first. Returns a drop, or nothing to go on; `trusted`
   // is set for allow-listed sources, which skip bans and rate limits.
-  std::optional<Decision> check_source(const IpAddress& src, Nanos now, bool& trusted) const {
+  std::optional<Decision> check_source(const IpAddress& src, Nanos now, bool& trusted) {
     const auto listed = policy->acl().match(src);
     if (listed) {
       if (listed->action == AclAction::deny) return Decision::drop(DropReason::acl, listed->entry);
@@ -121,7 +129,10 @@ struct Pipeline::Stages {
       return std::nullopt;
     }
     if (config().acl_default == AclAction::deny) return Decision::drop(DropReason::acl);
-    if (bans.is_banned(src, now)) return Decision::drop(DropReason::ban);
+    // The drop names the ban (its handle), so reports can print its id.
+    if (const BanHandle ban = dynamic.ban_match(src, now); ban != kNoBan) {
+      return Decision::drop(DropReason::ban, ban);
+    }
     return std::nullopt;
   }
 
@@ -222,15 +233,15 @@ struct Pipeline::Stages {
     return std::nullopt;
   }
 
-  // Which tier a source that passed the ACL and bans is in: allow-listed and `trust` prefixes
-  // (and, with the control plane, its dynamic entries) are trusted.
-  Tier tier_of(const IpAddress& src, bool allow_listed, uint16_t& reserve) const {
+  // Which tier a source that passed the ACL and bans is in: allow-listed sources, `trust`
+  // prefixes and the dynamic trust entries the control plane adds are trusted.
+  Tier tier_of(const IpAddress& src, bool allow_listed, Nanos now, uint16_t& reserve) const {
     reserve = kNoReserve;
     if (const auto t = policy->trust().match(src)) {
       reserve = policy->reserve_slot(t->entry);
       return Tier::trusted;
     }
-    return allow_listed ? Tier::trusted : Tier::untrusted;
+    return allow_listed || dynamic.trusted(src, now) ? Tier::trusted : Tier::untrusted;
   }
 
   uint64_t hash_aggregate(const IpAddress& src) const {
@@ -252,7 +263,7 @@ struct Pipeline::Stages {
       return Decision::drop(DropReason::transit);
     }
     BudgetGate::Request r;
-    r.tier = tier_of(p.src, allow_listed, r.reserve);
+    r.tier = tier_of(p.src, allow_listed, now, r.reserve);
     if (r.tier == Tier::untrusted) r.aggregate_hash = hash_aggregate(p.src);
     r.bytes = prepared.frame_bytes;
     r.now = now;
@@ -298,7 +309,7 @@ struct Pipeline::Stages {
       ++counters.rtp_errors[static_cast<size_t>(c)];
       return Decision::drop(DropReason::rtp_invalid);
     }
-    if (config().enforce_pinholes && !pinholes.allows(p.dst, p.dst_port, now)) {
+    if (!dynamic.pinhole_admits(p.dst, p.dst_port, p.src, now)) {
       return Decision::drop(DropReason::rtp_no_pinhole);
     }
     return Decision::pass();
@@ -396,10 +407,9 @@ struct Pipeline::Stages {
   BudgetGate punt_gate;
   BudgetGate pass_gate;
   KeyHash aggregate_hash;
-  BanTable bans;
   FragmentTable fragments;
   TokenBucketTable buckets;
-  PinholeTable pinholes;
+  DynamicState dynamic;  // bans, trusted sources, pinholes
   WorkerCounters counters;
   Prepared datagram;  // a reassembled datagram being judged
   std::array<Prepared, kMaxBurst> burst;
@@ -435,6 +445,7 @@ void Pipeline::expire(Nanos now, DecisionSink& sink) {
   stages_->fragments.expire(now, [&](FragmentDrop why, std::span<const uint64_t> cookies) {
     stages_->drop_fragments(why, cookies, sink);
   });
+  stages_->dynamic.expire_some(now, kExpireBudget);
 }
 
 void Pipeline::drain(DecisionSink& sink) {
@@ -443,12 +454,20 @@ void Pipeline::drain(DecisionSink& sink) {
   });
 }
 
-bool Pipeline::ban(const IpPrefix& prefix, Nanos until) {
-  return stages_->bans.ban(prefix, until);
+ApplyResult Pipeline::apply(const StateUpdate& update, Nanos now) {
+  return stages_->dynamic.apply(update, now);
 }
 
-bool Pipeline::open_pinhole(const IpAddress& address, uint16_t port, Nanos until) {
-  return stages_->pinholes.open(address, port, until);
+bool Pipeline::trusted_dynamic(const IpAddress& source, Nanos now) const {
+  return stages_->dynamic.trusted(source, now);
+}
+
+std::string_view Pipeline::ban_id(RuleIndex rule) const {
+  return stages_->dynamic.ban_id(rule);
+}
+
+const DynamicState& Pipeline::dynamic_state() const {
+  return stages_->dynamic;
 }
 
 const WorkerCounters& Pipeline::counters() const {

@@ -10,6 +10,8 @@
 #include "pipeline/filter_config.h"
 #include "pipeline/filter_policy.h"
 #include "pipeline/worker_counters.h"
+#include "state/dynamic_state.h"
+#include "state/state_update.h"
 
 namespace sipwall {
 
@@ -23,6 +25,8 @@ struct PacketRef {
 };
 
 inline constexpr size_t kMaxBurst = 64;
+// Positions of each dynamic table that one expire() call visits.
+inline constexpr size_t kExpireBudget = 64;
 
 // One worker's filter: every stage in order, with the worker's own tables and counters.
 // Nothing here allocates, locks or makes a system call once constructed.
@@ -53,18 +57,27 @@ class Pipeline {
   // prefetched first, so the table's cache misses overlap instead of adding up.
   void process_burst(std::span<const PacketRef> burst, DecisionSink& sink);
 
-  // Drops fragments whose datagram timed out. Call between bursts.
+  // Drops fragments whose datagram timed out and reclaims a bounded number of expired dynamic
+  // entries (kExpireBudget positions per table). Call between bursts.
   void expire(Nanos now, DecisionSink& sink);
   // Drops everything still held (the end of an offline capture).
   void drain(DecisionSink& sink);
 
-  // Dynamic state the control plane will push between bursts.
-  bool ban(const IpPrefix& prefix, Nanos until);
-  bool open_pinhole(const IpAddress& address, uint16_t port, Nanos until);
+  // Applies a change to this worker's dynamic state (bans, trusted sources, pinholes, the
+  // pinhole switch) at time `now`. Call between bursts, from the worker's thread.
+  ApplyResult apply(const StateUpdate& update, Nanos now);
+  // True while a dynamic trust entry (added by the control plane or the operator) holds for
+  // `source`. Rule-file trust and ACL allow entries are not in the dynamic state.
+  bool trusted_dynamic(const IpAddress& source, Nanos now) const;
+  // The id of the ban a `ban` drop names (Decision::rule is its BanHandle); valid while the
+  // sink's decide() runs, since bans change only between bursts. "" when the ban has no id.
+  std::string_view ban_id(RuleIndex rule) const;
+  const DynamicState& dynamic_state() const;
 
   // Switches to another policy between bursts: a pointer switch, nothing allocated. Token
-  // bucket, ban, pinhole and fragment state carries over, so a source keeps its tokens when its
-  // limit survives the reload.
+  // bucket, dynamic (ban, trust, pinhole, the pinhole switch) and fragment state carries over,
+  // so a source keeps its tokens when its limit survives the reload. FilterConfig's
+  // enforce_pinholes and table sizes count only for the first policy.
   void adopt(const FilterPolicy& policy);
   const FilterPolicy& policy() const;
 

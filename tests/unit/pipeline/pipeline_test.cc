@@ -211,10 +211,38 @@ TEST_F(PipelineTest, AclDeniesAndAllowListedSourcesSkipRateLimits) {
 }
 
 TEST_F(PipelineTest, BansApplyUntilTheyExpire) {
-  ASSERT_TRUE(pipeline_->ban(*IpPrefix::parse("198.51.100.0/24"), 10 * kSec));
-  EXPECT_EQ(judge(sip_frame({}), 1 * kSec), Decision::drop(DropReason::ban));
+  const AddPrefix ban{StateTable::ban, *IpPrefix::parse("198.51.100.0/24"), 10 * kSec,
+                      *EntryId::parse("auth-fail-17"), Owner::control};
+  ASSERT_EQ(pipeline_->apply({ban}, 0).outcome, Outcome::added);
+  const Decision d = judge(sip_frame({}), 1 * kSec);
+  EXPECT_EQ(d.reason, DropReason::ban);
+  // The drop names the ban, so reports can print its id.
+  EXPECT_EQ(pipeline_->ban_id(d.rule), "auth-fail-17");
   EXPECT_EQ(judge(sip_frame({}, "192.0.2.99"), 1 * kSec), Decision::punt());
   EXPECT_EQ(judge(sip_frame({}), 11 * kSec), Decision::punt());
+  EXPECT_EQ(pipeline_->dynamic_state().bans().size(), 1u);
+  // expire() reclaims the expired ban (the table is small enough for one call's budget).
+  FilterConfig small;
+  small.ban_capacity = kExpireBudget;
+  make(small);
+  ASSERT_EQ(pipeline_->apply({ban}, 0).outcome, Outcome::added);
+  pipeline_->expire(10 * kSec, sink_);
+  EXPECT_EQ(pipeline_->dynamic_state().bans().size(), 0u);
+}
+
+TEST_F(PipelineTest, DynamicTrustAndItsRemoval) {
+  const IpAddress source = *IpAddress::parse("198.51.100.7");
+  EXPECT_FALSE(pipeline_->trusted_dynamic(source, 0));
+  const RemovePrefix demote{StateTable::trust, *IpPrefix::parse("198.51.100.0/24")};
+  AddPrefix trust{StateTable::trust, demote.prefix, 60 * kSec, {}, Owner::control};
+  ASSERT_EQ(pipeline_->apply({trust}, 0).outcome, Outcome::added);
+  EXPECT_TRUE(pipeline_->trusted_dynamic(source, 59 * kSec));
+  EXPECT_FALSE(pipeline_->trusted_dynamic(*IpAddress::parse("198.51.101.7"), 0));
+  EXPECT_FALSE(pipeline_->trusted_dynamic(source, 60 * kSec));
+  trust.until = 120 * kSec;
+  EXPECT_EQ(pipeline_->apply({trust}, 0).outcome, Outcome::extended);
+  EXPECT_EQ(pipeline_->apply({demote}, 1).outcome, Outcome::removed);
+  EXPECT_FALSE(pipeline_->trusted_dynamic(source, 2));
 }
 
 TEST_F(PipelineTest, MediaIsCheckedAndRateLimitedPerFlow) {
@@ -291,9 +319,24 @@ TEST_F(PipelineTest, PinholeEnforcementDropsMediaToUnopenedPorts) {
   FrameBuilder b;
   const Bytes frame = b.frame(test::kProtoUdp, b.udp_segment(30000, 10000, rtp(1)));
   EXPECT_EQ(judge(frame, 0), Decision::drop(DropReason::rtp_no_pinhole));
-  ASSERT_TRUE(pipeline_->open_pinhole(*IpAddress::parse("198.51.100.2"), 10000, 5 * kSec));
+  OpenPinhole open{*IpAddress::parse("198.51.100.2"), 10000, {}, {}, 5 * kSec, Owner::control};
+  ASSERT_EQ(pipeline_->apply({open}, 0).outcome, Outcome::added);
   EXPECT_EQ(judge(frame, 1 * kSec), Decision::pass());
   EXPECT_EQ(judge(frame, 6 * kSec), Decision::drop(DropReason::rtp_no_pinhole));
+  // A pinhole restricted to its peer's media address admits only that source.
+  OpenPinhole peer_only{
+      *IpAddress::parse("198.51.100.2"), 10000,     IpPrefix::parse("192.0.2.0/24"),
+      *EntryId::parse("call-a"),         20 * kSec, Owner::control};
+  ASSERT_EQ(pipeline_->apply({peer_only}, 6 * kSec).outcome, Outcome::added);
+  EXPECT_EQ(judge(frame, 7 * kSec), Decision::pass());  // FrameBuilder's source is 192.0.2.1
+  FrameBuilder other;
+  other.ipv4("203.0.113.5", "198.51.100.2");
+  EXPECT_EQ(judge(other.frame(test::kProtoUdp, other.udp_segment(30000, 10000, rtp(2))), 7 * kSec),
+            Decision::drop(DropReason::rtp_no_pinhole));
+  // Switched off by command, media passes again.
+  ASSERT_EQ(pipeline_->apply({SetPinholeEnforcement{false}}, 0).outcome, Outcome::added);
+  EXPECT_EQ(judge(frame, 30 * kSec), Decision::pass());
+  ASSERT_EQ(pipeline_->apply({SetPinholeEnforcement{true}}, 0).outcome, Outcome::added);
   // STUN and DTLS to a closed port are no exception.
   const Bytes stun =
       b.frame(test::kProtoUdp, b.udp_segment(30000, 10002, test::stun_binding_request()));
@@ -566,6 +609,26 @@ TEST_F(PipelineTest, AllowListedSourcesAreTrustedForTheBudget) {
   EXPECT_EQ(judge(sip_to("203.0.113.9", "192.0.2.10")), Decision::punt());
   EXPECT_EQ(judge(sip_to("10.0.0.1", "192.0.2.10")),
             Decision::drop(DropReason::punt_budget, static_cast<RuleIndex>(Tier::untrusted)));
+}
+
+TEST_F(PipelineTest, DynamicallyTrustedSourcesAreTrustedForTheBudgetUntilDemoted) {
+  FilterConfig cfg;
+  cfg.punt_budget = {100, 1'000'000'000, 0};  // nothing for untrusted sources
+  make(cfg);
+  const auto untrusted_drop =
+      Decision::drop(DropReason::punt_budget, static_cast<RuleIndex>(Tier::untrusted));
+  const Bytes frame = sip_to("198.51.100.7", "192.0.2.10");
+  // Untrusted sources only get what is left over: another one takes the one message there is.
+  const Bytes other = sip_to("203.0.113.1", "192.0.2.10");
+  EXPECT_EQ(judge(other, 0), Decision::punt());
+  EXPECT_EQ(judge(frame, 0), untrusted_drop);
+  const AddPrefix trust{StateTable::trust, *IpPrefix::parse("198.51.100.7"), 60 * kSec, {},
+                        Owner::control};
+  ASSERT_EQ(pipeline_->apply({trust}, kMs).outcome, Outcome::added);
+  EXPECT_EQ(judge(frame, 2 * kMs), Decision::punt());
+  EXPECT_EQ(pipeline_->counters().punt_granted[static_cast<size_t>(Tier::trusted)], 1u);
+  EXPECT_EQ(judge(other, 60 * kSec), Decision::punt());
+  EXPECT_EQ(judge(frame, 60 * kSec), untrusted_drop);  // the TTL ran out
 }
 
 TEST_F(PipelineTest, OnlySignalingToServiceAddressesIsPuntedTheRestIsTransit) {
