@@ -13,8 +13,9 @@ void FairShare::roll(Nanos now, double floor) {
   const double granted = idle ? 0 : static_cast<double>(granted_);
   const uint32_t active = idle ? 0 : active_;
   const double capacity = std::max(floor, granted);
-  fair_part_ = active == 0 ? UINT32_MAX
-                           : static_cast<uint32_t>(std::max(1.0, std::ceil(capacity / active)));
+  // Nobody asked in the last window (the start, or after a pause): one aggregate may take this
+  // worker's whole share of a window, no more, until there is a count to divide by.
+  fair_part_ = static_cast<uint32_t>(std::max(1.0, std::ceil(capacity / std::max(active, 1u))));
   ++epoch_;
   active_ = 0;
   granted_ = 0;
@@ -22,7 +23,7 @@ void FairShare::roll(Nanos now, double floor) {
 }
 
 bool FairShare::over_fair_part(uint64_t hash, Nanos now, double floor) {
-  if (now >= window_end_) roll(now, floor);
+  if (now >= window_end_ || window_end_ == 0) roll(now, floor);
   Slot& s = slot(hash);
   if (s.epoch != epoch_) {
     s.epoch = epoch_;

@@ -18,6 +18,7 @@ inline constexpr size_t kFairSlots = 4096;  // 8 bytes each: 32 KiB per worker a
 //
 //   fair = ceil(C / n),  C = max(floor, granted in the last window),  n = slots that asked
 //
+// (n = 1 when nobody asked: the first window, or after a pause).
 // where floor is this worker's untrusted share of one window. The guarantee: while the budget is
 // contended, a slot (one heavy aggregate, plus whatever collides with it) is granted at most
 // `fair` untrusted messages per window; a slot that asks for less is never refused by this gate,
@@ -53,7 +54,7 @@ class FairShare {
   Nanos window_end_ = 0;
   uint32_t active_ = 0;
   uint64_t granted_ = 0;
-  uint32_t fair_part_ = UINT32_MAX;
+  uint32_t fair_part_ = 0;  // set by the first roll()
 };
 
 }  // namespace sipwall

@@ -18,7 +18,9 @@ struct MeterParams {
   uint64_t tolerance = 0;  // burst, in units
   bool closed = true;      // rate 0: nothing conforms, forced charges are ignored
 
-  uint64_t cost_of(uint64_t n) const { return static_cast<uint64_t>(cost * static_cast<double>(n) + 0.5); }
+  uint64_t cost_of(uint64_t n) const {
+    return static_cast<uint64_t>(cost * static_cast<double>(n) + 0.5);
+  }
 };
 
 // A token bucket shared by every worker, as GCRA (the generic cell rate algorithm): one atomic,
@@ -61,7 +63,8 @@ class SharedMeter {
     const uint64_t tat = tat_.load(std::memory_order_relaxed);
     if (tat <= now) return 1;
     const uint64_t used = tat - now;
-    return used >= p.tolerance ? 0 : 1 - static_cast<double>(used) / static_cast<double>(p.tolerance);
+    return used >= p.tolerance ? 0
+                               : 1 - static_cast<double>(used) / static_cast<double>(p.tolerance);
   }
 
  private:

@@ -133,9 +133,8 @@ TEST(BudgetGate, AReserveIsWholeOnOneWorkerAndTheTotalHoldsAcrossWorkers) {
   const uint32_t reserves[] = {4000};
   const BudgetPlan plan = BudgetPlan::build({10000, 400'000'000, 30}, reserves);
   auto gates = gates_for(shared, 3);
-  std::vector<Stream> s = {{Tier::trusted, 4000, 0, 0},
-                           {Tier::trusted, 100000, 1},
-                           {Tier::untrusted, 200000, 2}};
+  std::vector<Stream> s = {
+      {Tier::trusted, 4000, 0, 0}, {Tier::trusted, 100000, 1}, {Tier::untrusted, 200000, 2}};
   s[2].sources = 20000;
   simulate(plan, gates, s, 3);
   EXPECT_GE(s[0].granted, s[0].asked * 999 / 1000);
