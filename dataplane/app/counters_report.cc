@@ -41,6 +41,13 @@ std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
     add_detail("rtp_invalid.", to_string(static_cast<RtpCheck>(i)), filter.rtp_errors[i]);
   }
   add_detail("", "signature_scan_errors", filter.signature_scan_errors);
+  for (size_t t = 0; t < kTierCount; ++t) {
+    const std::string tier(to_string(static_cast<Tier>(t)));
+    add(("punt_budget.granted." + tier).c_str(), filter.punt_granted[t]);
+    add(("punt_budget.refused." + tier).c_str(), filter.punt_refused[t]);
+    add_detail("pass_budget.granted.", tier, filter.pass_granted[t]);
+    add_detail("pass_budget.refused.", tier, filter.pass_refused[t]);
+  }
   add("tx_sent", io.tx_sent);
   add("tx_failed", io.tx_failed);
   for (size_t i = 0; i < filter.signature_hits.size(); ++i) {

@@ -307,10 +307,12 @@ int run_live(int argc, char** argv) {
   if (auto msg = channel.restore(); !msg.empty()) say(msg);
 
   std::vector<std::unique_ptr<Worker>> workers;
+  // One punt and one pass budget for all workers together (see README, trust tiers).
+  const auto budgets = std::make_unique<SharedBudgets>();
   try {
     for (uint16_t q = 0; q < queues; ++q) {
-      WorkerSetup setup{
-          roles, q, true, ClockMode::tsc, {}, 0, reloader->feed(q), channel.mailbox(q)};
+      WorkerSetup setup{roles, q,         true, ClockMode::tsc, {}, 0, reloader->feed(q),
+                        channel.mailbox(q), budgets.get()};
       workers.push_back(
           std::make_unique<Worker>(setup, reloader->current(), reloader->slots().capacity()));
     }

@@ -142,6 +142,22 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   add(reassembled, static_cast<double>(c.datagrams_reassembled));
   out.push_back(std::move(reassembled));
 
+  // Budget use and refusals by budget and tier (refusals are the punt_budget/pass_budget drops).
+  MetricFamily budget = counter_family(
+      "sipwall_budget_messages_total", "Signaling messages per budget (punt, pass), tier and outcome");
+  for (size_t t = 0; t < kTierCount; ++t) {
+    const std::string tier(to_string(static_cast<Tier>(t)));
+    add(budget, static_cast<double>(c.punt_granted[t]),
+        {{"budget", "punt"}, {"tier", tier}, {"outcome", "granted"}});
+    add(budget, static_cast<double>(c.punt_refused[t]),
+        {{"budget", "punt"}, {"tier", tier}, {"outcome", "refused"}});
+    add(budget, static_cast<double>(c.pass_granted[t]),
+        {{"budget", "pass"}, {"tier", tier}, {"outcome", "granted"}});
+    add(budget, static_cast<double>(c.pass_refused[t]),
+        {{"budget", "pass"}, {"tier", tier}, {"outcome", "refused"}});
+  }
+  out.push_back(std::move(budget));
+
   MetricFamily info{"sipwall_rules_info", "The rule set in force (value 1)", MetricType::Gauge, {}};
   ClientMetric active;
   active.label = {{"source", s.rules_source}, {"version", s.rules_version}};

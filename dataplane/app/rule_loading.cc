@@ -71,6 +71,9 @@ std::string decided_by(const LoadedRules& rules, const Decision& d) {
       return d.rule < rules.limit_ids.size() ? rules.limit_ids[d.rule] : "";
     case DropReason::acl:
       return d.rule < rules.acl_ids.size() ? rules.acl_ids[d.rule] : "";
+    case DropReason::punt_budget:
+    case DropReason::pass_budget:
+      return d.rule < kTierCount ? std::string(to_string(static_cast<Tier>(d.rule))) : "";
     default:
       return {};
   }

@@ -29,7 +29,7 @@ bool Worker::register_sequence_field() {
 
 Worker::Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots)
     : setup_(setup),
-      pipeline_(policy, setup.queue, counter_slots),
+      pipeline_(policy, setup.queue, counter_slots, setup.budgets),
       replay_(setup.packet_times, setup.replay_period),
       tsc_hz_(rte_get_tsc_hz()),
       linear_(kMaxBurst * kMaxFrame) {

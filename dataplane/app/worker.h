@@ -53,6 +53,8 @@ struct WorkerSetup {
   Nanos replay_period = 0;
   PolicyFeed feed;
   WorkerMailbox* mailbox = nullptr;  // live: dynamic-state updates, applied between bursts
+  // The punt/pass budgets every worker shares (owned by the caller); nullptr: this worker's own.
+  SharedBudgets* budgets = nullptr;
 };
 
 // Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).

@@ -1108,13 +1108,147 @@ SCENARIOS: dict[str, Callable[[], Capture]] = {
 }
 
 
+# --------------------------------------------------------------------------- bulk scenarios
+#
+# Captures of millions of packets (the trust tiers and the punt budget under a distributed
+# flood). Each packet gets an expected *class* rather than one verdict (which flood packets
+# get the leftover budget is not something intent can say packet by packet): the test checks
+# every packet against its class and the classes' totals against the budget. Written to
+# OUTDIR/<name>.pcap, <name>.classes (one character per packet) and <name>.rules (the rule
+# file to run it with); generated only on request (--bulk), never by default.
+
+RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
+PUNT_BUDGET = 50_000  # the default punt budget, messages/s
+UNTRUSTED_SHARE = 0.30
+
+# Classes: T trusted request (must be punted), F flood (punt or punt_budget/untrusted),
+# H heavy untrusted sender (punt or punt_budget/untrusted), L light untrusted (must be punted).
+CLASS_TRUSTED, CLASS_FLOOD, CLASS_HEAVY, CLASS_LIGHT = "T", "F", "H", "L"
+
+
+@dataclass
+class BulkCapture:
+    name: str
+    rules: str
+    duration_s: float
+    records: list[tuple[int, bytes, str]] = field(default_factory=list)
+
+    def write(self, outdir: Path) -> dict[str, int]:
+        self.records.sort(key=lambda r: r[0])  # stable: equal times keep their order
+        counts: dict[str, int] = {}
+        with open(outdir / f"{self.name}.pcap", "wb") as f:
+            f.write(struct.pack("<IHHiIII", PCAP_MAGIC_USEC, 2, 4, 0, 0, SNAPLEN, DLT_EN10MB))
+            chunks = []
+            for t, frame, _ in self.records:
+                t += BASE_TIME_US
+                chunks.append(struct.pack("<IIII", t // SECOND, t % SECOND, len(frame), len(frame)))
+                chunks.append(frame)
+                if len(chunks) > 100_000:
+                    f.write(b"".join(chunks))
+                    chunks.clear()
+            f.write(b"".join(chunks))
+        classes = "".join(c for _, _, c in self.records)
+        for c in classes:
+            counts[c] = counts.get(c, 0) + 1
+        (outdir / f"{self.name}.classes").write_text(classes)
+        (outdir / f"{self.name}.rules").write_text(self.rules)
+        return counts
+
+
+def compact_invite(src: str, sport: int, k: int) -> bytes:
+    """A small valid INVITE (no body, no User-Agent): about 330 bytes on the wire."""
+    return sip_udp(src, sport, sip_request("INVITE", src, sport, seq=k + 1, tag=f"f{k}",
+                                           ua=None))
+
+
+def steady(rate: float, duration_s: float, phase_us: int = 0) -> Iterable[int]:
+    """Send times in µs of a sender at ``rate`` messages/s."""
+    step = SECOND / rate
+    t = float(phase_us)
+    while t < duration_s * SECOND:
+        yield int(t)
+        t += step
+
+
+def bulk_distributed_flood() -> BulkCapture:
+    """A distributed flood: 60,000 IPv4 sources send 1,000,000 INVITEs/s in total for 2 s
+    (16.7/s each, under every per-source limit), round-robin, so no per-source bucket ever
+    runs dry. Beside it, trusted traffic at its normal rate: 4 carrier trunk addresses
+    (198.51.100.1-4, a `trust` prefix with a 4,000/s reserve and raised per-source limits)
+    at 2,000 INVITEs/s each, and 1,000 already-trusted subscribers (individually trusted /32s,
+    as the control plane would trust them after they registered) at 5 REGISTERs/s each.
+    Trusted: 13,000/s, inside the trusted 70% of the 50,000/s punt budget: every one must be
+    punted; the flood gets the rest (37,000/s), the other 96% is dropped as punt_budget."""
+    duration = 2.0
+    subscribers = [f"100.64.{i // 250}.{i % 250 + 1}" for i in range(1000)]
+    rules = [f'include "{RULES_DIR / "default.rules"}"',
+             "trust site:trunk.carrier-a 198.51.100.0/29 reserve=4000",
+             "override site:trunk.carrier-a.sip prefix=198.51.100.0/29 "
+             "limit=sipwall:limit.sip rate=5000 burst=10000",
+             "override site:trunk.carrier-a.invite prefix=198.51.100.0/29 "
+             "limit=sipwall:limit.invite rate=5000 burst=10000"]
+    rules += [f"trust site:subscriber.{i} {a}" for i, a in enumerate(subscribers)]
+    cap = BulkCapture("distributed_flood", "\n".join(rules) + "\n", duration)
+    sources = 60_000
+    flood = [compact_invite(v4_source(i), 5060, i) for i in range(sources)]
+    rate = 1_000_000
+    n = int(rate * duration)
+    cap.records = [(k * SECOND // rate, flood[k % sources], CLASS_FLOOD) for k in range(n)]
+    for c in range(4):
+        trunk = f"198.51.100.{c + 1}"
+        for k, t in enumerate(steady(2000, duration, phase_us=c * 125)):
+            req = sip_request("INVITE", trunk, 5060, user=f"trunk{k}", seq=k + 1,
+                              call_id=f"trunk-{c}-{k}@{trunk}")
+            cap.records.append((t, sip_udp(trunk, 5060, req), CLASS_TRUSTED))
+    per_sub = {a: sip_udp(a, 5060, sip_request("REGISTER", a, 5060)) for a in subscribers}
+    for k, t in enumerate(steady(5 * len(subscribers), duration, phase_us=37)):
+        cap.records.append((t, per_sub[subscribers[k % len(subscribers)]], CLASS_TRUSTED))
+    return cap
+
+
+def bulk_heavy_untrusted() -> BulkCapture:
+    """Fair share within the untrusted tier: one untrusted source (its per-source limits
+    raised by an override, e.g. a big NAT) sends 100,000 OPTIONS/s for 1 s, twice the whole
+    punt budget; beside it 200 light untrusted sources send 5/s each (1,000/s). Nobody is
+    trusted, so untrusted traffic may use the whole budget (work-conserving): the light
+    sources must keep everything they send, the heavy one gets the rest (49,000/s)."""
+    duration = 1.0
+    heavy = "192.0.2.200"
+    rules = [f'include "{RULES_DIR / "default.rules"}"',
+             f"override site:nat.big.sip prefix={heavy} limit=sipwall:limit.sip "
+             "rate=1000000 burst=1000000",
+             f"override site:nat.big.options prefix={heavy} limit=sipwall:limit.options "
+             "rate=1000000 burst=1000000"]
+    cap = BulkCapture("heavy_untrusted", "\n".join(rules) + "\n", duration)
+    frame = sip_udp(heavy, 5060, sip_request("OPTIONS", heavy, 5060, ua=None))
+    cap.records = [(t, frame, CLASS_HEAVY) for t in steady(100_000, duration)]
+    for i in range(200):
+        src = v4_source(1000 + i)
+        light = sip_udp(src, 5060, sip_request("OPTIONS", src, 5060, ua=None))
+        cap.records += [(t, light, CLASS_LIGHT) for t in steady(5, duration, phase_us=i * 997)]
+    return cap
+
+
+BULK_SCENARIOS: dict[str, Callable[[], BulkCapture]] = {
+    "distributed_flood": bulk_distributed_flood,
+    "heavy_untrusted": bulk_heavy_untrusted,
+}
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outdir", type=Path)
     ap.add_argument("--only", action="append", choices=sorted(SCENARIOS),
                     help="generate only this scenario (repeatable)")
+    ap.add_argument("--bulk", action="append", choices=sorted(BULK_SCENARIOS),
+                    help="generate this bulk scenario (repeatable) instead of the others")
     args = ap.parse_args(argv)
     args.outdir.mkdir(parents=True, exist_ok=True)
+    for name in args.bulk or []:
+        counts = BULK_SCENARIOS[name]().write(args.outdir)
+        print(f"{name}: " + ", ".join(f"class {k} {v}" for k, v in sorted(counts.items())))
+    if args.bulk:
+        return 0
     for name in args.only or SCENARIOS:
         cap = SCENARIOS[name]()
         assert cap.name == name

@@ -8,7 +8,8 @@ namespace {
 constexpr std::array<std::string_view, kDropReasonCount> kReasonNames = {
     "",          "malformed_l3", "malformed_l4",   "fragment",
     "acl",       "ban",          "flood",          "malformed_sip",
-    "signature", "rtp_invalid",  "rtp_no_pinhole",
+    "signature", "rtp_invalid",  "rtp_no_pinhole", "punt_budget",
+    "pass_budget", "transit",
 };
 
 }  // namespace

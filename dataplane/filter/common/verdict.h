@@ -22,8 +22,11 @@ enum class DropReason : uint8_t {
   signature,
   rtp_invalid,
   rtp_no_pinhole,
+  punt_budget,  // signaling to a service address over the punt budget (rule: the Tier)
+  pass_budget,  // transit signaling over the pass budget (rule: the Tier)
+  transit,      // signaling to a non-service address with `transit sip=drop`
 };
-inline constexpr size_t kDropReasonCount = 11;
+inline constexpr size_t kDropReasonCount = 14;
 
 // Index of a signature rule in the active signature set.
 using RuleIndex = uint32_t;
@@ -33,7 +36,8 @@ struct Decision {
   Verdict verdict = Verdict::pass;
   DropReason reason = DropReason::none;
   // What decided a drop, read by its reason: the signature rule index (signature), the
-  // LimitClass whose bucket ran dry (flood), the ACL entry index (acl); kNoRule otherwise.
+  // LimitClass whose bucket ran dry (flood), the ACL entry index (acl), the Tier (punt_budget,
+  // pass_budget); kNoRule otherwise.
   RuleIndex rule = kNoRule;
 
   static constexpr Decision pass() { return {Verdict::pass, DropReason::none, kNoRule}; }

@@ -9,6 +9,36 @@ FilterPolicy::FilterPolicy(FilterConfig config, std::shared_ptr<const SignatureS
       acl_(std::move(acl)),
       signatures_(std::move(signatures)) {}
 
+std::string FilterPolicy::build_trust() {
+  std::vector<AclEntry> trusted;
+  std::vector<uint32_t> reserves;
+  for (const TrustedPrefix& t : config_.trusted) {
+    trusted.push_back({t.prefix, AclAction::allow});
+    if (t.reserve == 0) {
+      reserve_slots_.push_back(kNoReserve);
+      continue;
+    }
+    if (reserves.size() == kMaxReserves) {
+      return "trust: more than " + std::to_string(kMaxReserves) + " prefixes with a reserve";
+    }
+    reserve_slots_.push_back(static_cast<uint16_t>(reserves.size()));
+    reserves.push_back(t.reserve);
+  }
+  auto trust = PrefixTable::build(trusted);
+  if (!trust.ok()) return "trust: " + trust.error();
+  trust_ = std::move(trust.value());
+  std::vector<AclEntry> services;
+  for (const IpAddress& a : config_.service_addresses) {
+    services.push_back({{a, static_cast<uint8_t>(a.bit_width())}, AclEntry{}.action});
+  }
+  auto svc = PrefixTable::build(services);
+  if (!svc.ok()) return "service addresses: " + svc.error();
+  services_ = std::move(svc.value());
+  punt_plan_ = BudgetPlan::build(config_.punt_budget, reserves);
+  pass_plan_ = BudgetPlan::build(config_.pass_budget, {});
+  return {};
+}
+
 FilterPolicy::Build FilterPolicy::build(FilterConfig config,
                                         std::shared_ptr<const SignatureSet> signatures,
                                         size_t workers, StableSlots* slots, std::string version) {
@@ -21,6 +51,10 @@ FilterPolicy::Build FilterPolicy::build(FilterConfig config,
   std::unique_ptr<FilterPolicy> p(
       new FilterPolicy(std::move(config), std::move(signatures), std::move(acl.value())));
   p->version_ = std::move(version);
+  if (auto err = p->build_trust(); !err.empty()) {
+    out.error = err;
+    return out;
+  }
   const LimitSpec spec =
       p->config_.limit_spec ? *p->config_.limit_spec : LimitSpec::from_classes(p->config_.limits);
   if (auto err = LimitPolicy::build(spec, p->limits_); !err.empty()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "acl/prefix_table.h"
+#include "budget/budget_plan.h"
 #include "classify/traffic_classifier.h"
 #include "pipeline/filter_config.h"
 #include "pipeline/signature_slots.h"
@@ -42,6 +43,17 @@ class FilterPolicy {
   const FilterConfig& config() const { return config_; }
   const TrafficClassifier& classifier() const { return classifier_; }
   const PrefixTable& acl() const { return acl_; }
+  // Static `trust` prefixes (every entry "allow"; the match names the config.trusted index).
+  const PrefixTable& trust() const { return trust_; }
+  // The reserve slot of config.trusted[i] in the punt budget, or kNoReserve.
+  uint16_t reserve_slot(uint32_t trust_entry) const { return reserve_slots_[trust_entry]; }
+  // Service addresses as /32 and /128 entries; empty: every destination is one.
+  const PrefixTable& services() const { return services_; }
+  bool is_service_address(const IpAddress& a) const {
+    return config_.service_addresses.empty() || services_.lookup(a).has_value();
+  }
+  const BudgetPlan& punt_plan() const { return punt_plan_; }
+  const BudgetPlan& pass_plan() const { return pass_plan_; }
   const LimitPolicy& limits() const { return limits_; }
   const SignatureSet& signatures() const { return *signatures_; }
   // Counter slot of signature rule `i` of this policy.
@@ -55,9 +67,16 @@ class FilterPolicy {
   FilterPolicy(FilterConfig config, std::shared_ptr<const SignatureSet> signatures,
                PrefixTable acl);
 
+  std::string build_trust();
+
   FilterConfig config_;
   TrafficClassifier classifier_;
   PrefixTable acl_;
+  PrefixTable trust_;
+  std::vector<uint16_t> reserve_slots_;
+  PrefixTable services_;
+  BudgetPlan punt_plan_;
+  BudgetPlan pass_plan_;
   LimitPolicy limits_;
   std::shared_ptr<const SignatureSet> signatures_;
   std::vector<uint32_t> counter_slots_;

@@ -1,8 +1,11 @@
 #include "pipeline/pipeline.h"
 
 #include "acl/prefix_table.h"
+#include "budget/budget_gate.h"
+#include "budget/shared_budget.h"
 #include "classify/sip_sniffer.h"
 #include "classify/traffic_classifier.h"
+#include "common/keyed_hash.h"
 #include "limit/token_bucket_table.h"
 #include "packet/fragment_table.h"
 #include "packet/packet_parser.h"
@@ -14,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include <optional>
 #include <string>
@@ -50,6 +54,13 @@ bool is_keepalive(std::string_view payload) {
   return payload == "\r\n\r\n" || payload == "\r\n";
 }
 
+// RFC 5626 section 4.4.2: a STUN binding request on the SIP UDP port keeps a flow's NAT binding
+// open. Punted like the CRLF keepalive (the control plane answers it), never SIP-validated.
+bool is_stun_keepalive(std::span<const uint8_t> payload) {
+  return payload.size() >= 20 && payload[0] == 0x00 && payload[1] == 0x01 &&
+         check_stun(payload) == RtpCheck::ok;
+}
+
 // A TCP SYN without ACK opens a connection: the segment the SYN limit counts. SYN-ACKs from
 // the inside and every later segment of a connection are not connection attempts.
 bool is_connection_attempt(const ParsedPacket& p) {
@@ -65,6 +76,8 @@ struct Prepared {
   Decision decision;  // Route::decided only
   Route route = Route::decided;
   StartLine start;
+  bool stun_keepalive = false;
+  uint32_t frame_bytes = 0;
   uint8_t key_count = 0;
   std::array<BucketKey, kMaxKeysPerPacket> keys;
   std::array<uint64_t, kMaxKeysPerPacket> key_hashes;  // TokenBucketTable::hash of each key
@@ -73,9 +86,15 @@ struct Prepared {
 }  // namespace
 
 struct Pipeline::Stages {
-  Stages(const FilterPolicy& first, size_t worker_index, size_t counter_slots)
+  Stages(const FilterPolicy& first, size_t worker_index, size_t counter_slots,
+         SharedBudgets* shared)
       : policy(&first),
         worker(worker_index),
+        own_budgets(shared ? nullptr : std::make_unique<SharedBudgets>()),
+        budgets(shared ? *shared : *own_budgets),
+        punt_gate(budgets.punt),
+        pass_gate(budgets.pass),
+        aggregate_hash(first.config().hash_seed ^ 0xfa1e'5ba3'0000'0001ULL),
         fragments(fragment_config(first.config())),
         buckets(first.config().limits.table_capacity, first.config().hash_seed),
         dynamic(dynamic_config(first.config())) {
@@ -122,6 +141,7 @@ struct Pipeline::Stages {
   void prepare(std::span<const uint8_t> frame, Prepared& out) const {
     ParsedPacket& p = out.packet;
     out.key_count = 0;
+    out.frame_bytes = static_cast<uint32_t>(frame.size());
     switch (parse_packet(frame, p)) {
       case ParseStatus::malformed_l3:
         out.route = Route::decided;
@@ -155,7 +175,8 @@ struct Pipeline::Stages {
     if (cls == TrafficClass::sip_udp ||
         (cfg.sip_by_content && p.l4 == L4Proto::udp && looks_like_sip(p.l4_payload))) {
       out.route = Route::sip_udp;
-      out.start = peek_start_line(as_text(p.l4_payload));
+      out.stun_keepalive = cls == TrafficClass::sip_udp && is_stun_keepalive(p.l4_payload);
+      out.start = out.stun_keepalive ? StartLine{} : peek_start_line(as_text(p.l4_payload));
       const LimitPolicy& limits = policy->limits();
       for (const uint8_t slot : limits.sip_all()) add_key(out, slot, p.src, 0);
       if (out.start.is_request) {
@@ -212,9 +233,62 @@ struct Pipeline::Stages {
     return std::nullopt;
   }
 
-  Decision judge_sip_udp(const Prepared& prepared) {
+  // Which tier a source that passed the ACL and bans is in: allow-listed sources, `trust`
+  // prefixes and the dynamic trust entries the control plane adds are trusted.
+  Tier tier_of(const IpAddress& src, bool allow_listed, Nanos now, uint16_t& reserve) const {
+    reserve = kNoReserve;
+    if (const auto t = policy->trust().match(src)) {
+      reserve = policy->reserve_slot(t->entry);
+      return Tier::trusted;
+    }
+    return allow_listed || dynamic.trusted(src, now) ? Tier::trusted : Tier::untrusted;
+  }
+
+  uint64_t hash_aggregate(const IpAddress& src) const {
+    const RateLimitConfig& l = config().limits;
+    const IpAddress a = src.masked(src.is_v4() ? l.v4_prefix : l.v6_prefix);
+    uint64_t w[2];
+    std::memcpy(w, a.bytes.data(), 16);
+    return aggregate_hash(w[0], w[1], static_cast<uint32_t>(a.family));
+  }
+
+  // Signaling that passed its token buckets: to a service address it is punted under the punt
+  // budget, to anything else it is transit (dropped, or passed under the pass budget). Runs
+  // before SIP validation, so an over-budget flood never reaches the validator. Returns the
+  // verdict clean signaling gets, or the drop.
+  Decision check_budget(const Prepared& prepared, bool allow_listed, Nanos now) {
+    const ParsedPacket& p = prepared.packet;
+    const bool service = policy->is_service_address(p.dst);
+    if (!service && config().transit_sip == TransitAction::drop) {
+      return Decision::drop(DropReason::transit);
+    }
+    BudgetGate::Request r;
+    r.tier = tier_of(p.src, allow_listed, now, r.reserve);
+    if (r.tier == Tier::untrusted) r.aggregate_hash = hash_aggregate(p.src);
+    r.bytes = prepared.frame_bytes;
+    r.now = now;
+    const auto tier = static_cast<size_t>(r.tier);
+    const size_t workers = policy->workers();
+    if (service) {
+      if (!punt_gate.admit(policy->punt_plan(), r, workers)) {
+        ++counters.punt_refused[tier];
+        return Decision::drop(DropReason::punt_budget, static_cast<RuleIndex>(tier));
+      }
+      ++counters.punt_granted[tier];
+      return Decision::punt();
+    }
+    if (!pass_gate.admit(policy->pass_plan(), r, workers)) {
+      ++counters.pass_refused[tier];
+      return Decision::drop(DropReason::pass_budget, static_cast<RuleIndex>(tier));
+    }
+    ++counters.pass_granted[tier];
+    return Decision::pass();
+  }
+
+  // `clean`: the verdict a message that passes validation and signatures gets (punt or pass).
+  Decision judge_sip_udp(const Prepared& prepared, const Decision& clean) {
     const std::string_view text = as_text(prepared.packet.l4_payload);
-    if (is_keepalive(text)) return Decision::punt();
+    if (prepared.stun_keepalive || is_keepalive(text)) return clean;
     FilterPolicy::WorkerState& mine = policy->worker(worker);
     SipMessage msg;
     if (const SipError e = mine.validator.validate(text, msg); e != SipError::ok) {
@@ -227,7 +301,7 @@ struct Pipeline::Stages {
     if (scan.scan_error) ++counters.signature_scan_errors;
     for (const RuleIndex r : scan.alert_rules()) count_slot(counters.signature_alerts, r);
     if (scan.dropped()) return Decision::drop(DropReason::signature, scan.drop_rule);
-    return Decision::punt();
+    return clean;
   }
 
   Decision judge_media(const ParsedPacket& p, Nanos now) {
@@ -248,10 +322,12 @@ struct Pipeline::Stages {
     }
     switch (prepared.route) {
       case Route::sip_udp:
-        return judge_sip_udp(prepared);
-      case Route::sip_stream:
-        // The control plane terminates TCP and TLS; it sees every segment.
-        return Decision::punt();
+      case Route::sip_stream: {
+        // The control plane terminates TCP and TLS: it sees every segment the budget admits.
+        const Decision clean = check_budget(prepared, trusted, now);
+        if (clean.verdict == Verdict::drop || prepared.route == Route::sip_stream) return clean;
+        return judge_sip_udp(prepared, clean);
+      }
       case Route::media:
         return judge_media(prepared.packet, now);
       case Route::decided:
@@ -292,6 +368,8 @@ struct Pipeline::Stages {
         break;
       case ParseStatus::ok:
         datagram.packet = *r.datagram;
+        datagram.frame_bytes =
+            static_cast<uint32_t>(datagram.packet.l3_offset + datagram.packet.l3_payload.size());
         classify(datagram);
         d = judge(datagram, trusted, now);
         break;
@@ -324,6 +402,11 @@ struct Pipeline::Stages {
 
   const FilterPolicy* policy;
   const size_t worker;
+  std::unique_ptr<SharedBudgets> own_budgets;  // when the pipeline was given none
+  SharedBudgets& budgets;
+  BudgetGate punt_gate;
+  BudgetGate pass_gate;
+  KeyHash aggregate_hash;
   FragmentTable fragments;
   TokenBucketTable buckets;
   DynamicState dynamic;  // bans, trusted sources, pinholes
@@ -332,8 +415,9 @@ struct Pipeline::Stages {
   std::array<Prepared, kMaxBurst> burst;
 };
 
-Pipeline::Pipeline(const FilterPolicy& policy, size_t worker, size_t counter_slots)
-    : stages_(std::make_unique<Stages>(policy, worker, counter_slots)) {}
+Pipeline::Pipeline(const FilterPolicy& policy, size_t worker, size_t counter_slots,
+                   SharedBudgets* budgets)
+    : stages_(std::make_unique<Stages>(policy, worker, counter_slots, budgets)) {}
 
 Pipeline::~Pipeline() = default;
 

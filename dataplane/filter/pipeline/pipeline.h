@@ -15,6 +15,8 @@
 
 namespace sipwall {
 
+struct SharedBudgets;
+
 // One frame to judge: its bytes, the caller's cookie for it and its time on the one clock.
 struct PacketRef {
   std::span<const uint8_t> frame;
@@ -30,16 +32,19 @@ inline constexpr size_t kExpireBudget = 64;
 // Nothing here allocates, locks or makes a system call once constructed.
 //
 //   parse -> ACL / ban -> (IP reassembly) -> classify ->
-//     SIP/UDP:  token buckets -> SIP validation -> signatures -> punt
-//     TCP SIP:  punt (the control plane terminates TCP and TLS)
+//     SIP/UDP:  token buckets -> tier + punt/pass budget -> SIP validation -> signatures -> punt
+//               (to a service address) or pass (transit)
+//     TCP SIP:  SYN bucket -> tier + budget -> punt (the control plane terminates TCP and TLS)
 //     RTP/RTCP: flow bucket -> header checks -> pinhole (when enforced) -> pass
 //     other:    pass (transit)
 class Pipeline {
  public:
   // Tables are sized from `policy` (a later policy cannot resize them); this pipeline is worker
   // `worker` of the policy. Signature hit counters have `counter_slots` entries (0: as many as
-  // the policy has rules).
-  Pipeline(const FilterPolicy& policy, size_t worker, size_t counter_slots = 0);
+  // the policy has rules). `budgets` is the punt/pass budget state every worker shares (it must
+  // outlive the pipeline); nullptr gives this pipeline budgets of its own (one worker, tests).
+  Pipeline(const FilterPolicy& policy, size_t worker, size_t counter_slots = 0,
+           SharedBudgets* budgets = nullptr);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;

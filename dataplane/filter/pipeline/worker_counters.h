@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "budget/budget_config.h"
 #include "common/verdict.h"
 #include "packet/fragment_table.h"
 #include "rtp/rtp_checker.h"
@@ -24,6 +25,9 @@ struct WorkerCounters {
   std::array<uint64_t, kFragmentDropCount> fragment_drops{};  // fragment by FragmentDrop
   std::array<uint64_t, kRtpCheckCount> rtp_errors{};          // rtp_invalid by RtpCheck
   uint64_t signature_scan_errors = 0;  // Hyperscan failed; the message was let through
+  // Budget use by tier (Tier): messages granted and refused (refused = punt_budget/pass_budget).
+  std::array<uint64_t, kTierCount> punt_granted{}, punt_refused{};
+  std::array<uint64_t, kTierCount> pass_granted{}, pass_refused{};
 
   void resize_rules(size_t n) {
     signature_hits.assign(n, 0);
@@ -55,6 +59,12 @@ struct WorkerCounters {
     for (size_t i = 0; i < fragment_drops.size(); ++i) fragment_drops[i] += o.fragment_drops[i];
     for (size_t i = 0; i < rtp_errors.size(); ++i) rtp_errors[i] += o.rtp_errors[i];
     signature_scan_errors += o.signature_scan_errors;
+    for (size_t i = 0; i < kTierCount; ++i) {
+      punt_granted[i] += o.punt_granted[i];
+      punt_refused[i] += o.punt_refused[i];
+      pass_granted[i] += o.pass_granted[i];
+      pass_refused[i] += o.pass_refused[i];
+    }
     return *this;
   }
 };

@@ -36,6 +36,8 @@ MetricsSnapshot sample() {
   s.filter.signature_hits[1] = 1;  // the pipeline counts hits by counter slot
   s.filter.sip_errors[static_cast<size_t>(SipError::bad_cseq)] = 4;
   s.io.rx_outside = 3;
+  s.filter.punt_granted[static_cast<size_t>(Tier::trusted)] = 7;
+  s.filter.punt_refused[static_cast<size_t>(Tier::untrusted)] = 9;
   s.rule_ids = {"sipwall:a", "sipwall:b"};
   s.rules_source = "/etc/sipwall/site.rules";
   s.rules_version = "fnv1a64:0123";
@@ -61,6 +63,20 @@ TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
   EXPECT_EQ(value(*hits, "rule", "sipwall:a"), 0);
   EXPECT_EQ(value(*find(fams, "sipwall_malformed_sip_total"), "error", "bad_cseq"), 4);
   EXPECT_EQ(value(*find(fams, "sipwall_rx_packets_total"), "port", "outside"), 3);
+  const auto* budget = find(fams, "sipwall_budget_messages_total");
+  ASSERT_NE(budget, nullptr);
+  ASSERT_EQ(budget->metric.size(), 8u);  // 2 budgets x 2 tiers x granted/refused
+  auto budget_value = [&](const std::string& b, const std::string& tier, const std::string& o) {
+    for (const auto& m : budget->metric) {
+      if (m.label[0].value == b && m.label[1].value == tier && m.label[2].value == o) {
+        return m.counter.value;
+      }
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(budget_value("punt", "trusted", "granted"), 7);
+  EXPECT_EQ(budget_value("punt", "untrusted", "refused"), 9);
+  EXPECT_EQ(budget_value("pass", "trusted", "granted"), 0);
   const auto* info = find(fams, "sipwall_rules_info");
   ASSERT_NE(info, nullptr);
   ASSERT_EQ(info->metric.size(), 1u);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "frame_builder.h"
+#include "budget/shared_budget.h"
 #include "limit/limit_policy.h"
 #include "media_samples.h"
 #include "sig/default_signatures.h"
@@ -523,6 +524,199 @@ TEST_F(PipelineTest, EveryPacketIsCountedOnceUnderOneVerdict) {
   for (const uint64_t n : c.drops) by_reason += n;
   EXPECT_EQ(by_reason, c.verdict(Verdict::drop));
   EXPECT_EQ(c.drops[0], 0u);  // never "drop for no reason"
+}
+
+}  // namespace
+}  // namespace sipwall
+
+namespace sipwall {
+namespace {
+
+// ---- trust tiers, budgets, service addresses ---------------------------------------------------
+
+// A SIP request from `src` to `dst`, from its own source port (so each is a fresh source when
+// `src` changes).
+Bytes sip_to(std::string_view src, std::string_view dst, std::string_view body = {}) {
+  FrameBuilder b;
+  b.ipv4(src, dst);
+  return b.udp(5060, 5060, body.empty() ? test::sip_request({}) : std::string(body));
+}
+
+std::string nth_source(uint32_t i) {
+  return "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
+         std::to_string(i & 255);
+}
+
+TEST_F(PipelineTest, StunKeepalivesOnTheSipPortArePuntedNotMalformed) {
+  FrameBuilder b;
+  const auto on_sip_port = [&](const Bytes& payload) {
+    return b.frame(test::kProtoUdp, b.udp_segment(40000, 5060, payload));
+  };
+  EXPECT_EQ(judge(on_sip_port(test::stun_binding_request())), Decision::punt());
+  Bytes bad = test::stun_binding_request();
+  bad[4] = 0x22;  // not the magic cookie: not STUN, and not SIP either
+  EXPECT_EQ(judge(on_sip_port(bad)), Decision::drop(DropReason::malformed_sip));
+  EXPECT_EQ(pipeline_->counters().punt_granted[static_cast<size_t>(Tier::untrusted)], 2u);
+}
+
+TEST_F(PipelineTest, OverBudgetSignalingIsDroppedBeforeValidation) {
+  FilterConfig cfg;
+  cfg.punt_budget = {100, 1'000'000'000, 30};  // burst: one message (10 ms of 100/s)
+  make(cfg);
+  std::string bad = test::sip_request({});
+  bad.replace(bad.find("SIP/2.0\r\n"), 7, "SIP/7.0");
+  int over = 0;
+  for (uint32_t i = 0; i < 200; ++i) {
+    const Decision d = judge(sip_to(nth_source(i), "192.0.2.10", bad), i * 10'000);
+    over += d == Decision::drop(DropReason::punt_budget, static_cast<RuleIndex>(Tier::untrusted));
+  }
+  const WorkerCounters& c = pipeline_->counters();
+  const uint64_t validated = c.sip_errors[static_cast<size_t>(SipError::bad_version)];
+  EXPECT_EQ(validated + over, 200u);
+  EXPECT_LE(validated, 2u + 1u);  // 2 ms at 100/s plus the burst: the flood never validated
+  EXPECT_EQ(c.punt_refused[static_cast<size_t>(Tier::untrusted)], static_cast<uint64_t>(over));
+  EXPECT_EQ(c.drop(DropReason::punt_budget), static_cast<uint64_t>(over));
+}
+
+TEST_F(PipelineTest, TrustedPrefixesKeepTheirReserveUnderAFlood) {
+  FilterConfig cfg;
+  cfg.punt_budget = {1000, 1'000'000'000, 30};
+  cfg.trusted = {{*IpPrefix::parse("198.51.100.0/24"), 200}};
+  make(cfg);
+  int trusted_punted = 0;
+  int untrusted_punted = 0;
+  // 2 s: the trunk sends 20 INVITEs/s (its own invite limit) from one address; 20,000
+  // untrusted sources send 10,000/s in all.
+  for (uint32_t i = 0; i < 20000; ++i) {
+    const Nanos now = i * 100'000;
+    untrusted_punted += judge(sip_to(nth_source(i), "192.0.2.10"), now) == Decision::punt();
+    if (i % 500 == 0) {
+      trusted_punted += judge(sip_to("198.51.100.7", "192.0.2.10"), now) == Decision::punt();
+    }
+  }
+  EXPECT_EQ(trusted_punted, 40);
+  EXPECT_NEAR(untrusted_punted, 2 * (1000 - 20), 2 * 1000 * 0.05);
+  const WorkerCounters& c = pipeline_->counters();
+  EXPECT_EQ(c.punt_granted[static_cast<size_t>(Tier::trusted)], 40u);
+  EXPECT_EQ(c.punt_refused[static_cast<size_t>(Tier::untrusted)], 20000u - untrusted_punted);
+}
+
+TEST_F(PipelineTest, AllowListedSourcesAreTrustedForTheBudget) {
+  FilterConfig cfg;
+  cfg.punt_budget = {100, 1'000'000'000, 0};  // nothing for untrusted sources
+  cfg.acl = {{*IpPrefix::parse("203.0.113.0/24"), AclAction::allow}};
+  make(cfg);
+  EXPECT_EQ(judge(sip_to("203.0.113.9", "192.0.2.10")), Decision::punt());
+  EXPECT_EQ(judge(sip_to("10.0.0.1", "192.0.2.10")),
+            Decision::drop(DropReason::punt_budget, static_cast<RuleIndex>(Tier::untrusted)));
+}
+
+TEST_F(PipelineTest, DynamicallyTrustedSourcesAreTrustedForTheBudgetUntilDemoted) {
+  FilterConfig cfg;
+  cfg.punt_budget = {100, 1'000'000'000, 0};  // nothing for untrusted sources
+  make(cfg);
+  const auto untrusted_drop =
+      Decision::drop(DropReason::punt_budget, static_cast<RuleIndex>(Tier::untrusted));
+  const Bytes frame = sip_to("198.51.100.7", "192.0.2.10");
+  // Untrusted sources only get what is left over: another one takes the one message there is.
+  const Bytes other = sip_to("203.0.113.1", "192.0.2.10");
+  EXPECT_EQ(judge(other, 0), Decision::punt());
+  EXPECT_EQ(judge(frame, 0), untrusted_drop);
+  const AddPrefix trust{StateTable::trust, *IpPrefix::parse("198.51.100.7"), 60 * kSec, {},
+                        Owner::control};
+  ASSERT_EQ(pipeline_->apply({trust}, kMs).outcome, Outcome::added);
+  EXPECT_EQ(judge(frame, 2 * kMs), Decision::punt());
+  EXPECT_EQ(pipeline_->counters().punt_granted[static_cast<size_t>(Tier::trusted)], 1u);
+  EXPECT_EQ(judge(other, 60 * kSec), Decision::punt());
+  EXPECT_EQ(judge(frame, 60 * kSec), untrusted_drop);  // the TTL ran out
+}
+
+TEST_F(PipelineTest, OnlySignalingToServiceAddressesIsPuntedTheRestIsTransit) {
+  FilterConfig cfg;
+  cfg.service_addresses = {*IpAddress::parse("192.0.2.10"), *IpAddress::parse("2001:db8::10")};
+  make(cfg);
+  EXPECT_EQ(judge(sip_to("10.0.0.1", "192.0.2.10")), Decision::punt());
+  EXPECT_EQ(judge(sip_to("10.0.0.1", "192.0.2.99")), Decision::pass());
+  EXPECT_EQ(judge(sip_frame({}, "2001:db8:1::7")), Decision::punt());  // to 2001:db8::10
+  FrameBuilder tcp;
+  tcp.ipv4("10.0.0.2", "192.0.2.99");
+  EXPECT_EQ(judge(tcp.tcp(40000, 5060, test::kTcpAck, "INVITE ...")), Decision::pass());
+  const WorkerCounters& c = pipeline_->counters();
+  EXPECT_EQ(c.pass_granted[static_cast<size_t>(Tier::untrusted)], 2u);
+  EXPECT_EQ(c.punt_granted[static_cast<size_t>(Tier::untrusted)], 2u);
+  // Transit is still validated.
+  EXPECT_EQ(judge(sip_to("10.0.0.1", "192.0.2.99", "hello")),
+            Decision::drop(DropReason::malformed_sip));
+
+  cfg.transit_sip = TransitAction::drop;
+  make(cfg);
+  EXPECT_EQ(judge(sip_to("10.0.0.1", "192.0.2.99")), Decision::drop(DropReason::transit));
+  EXPECT_EQ(judge(sip_to("10.0.0.1", "192.0.2.10")), Decision::punt());
+  // Media and other transit are not signaling: untouched by `transit sip=`.
+  FrameBuilder dns;
+  dns.ipv4("10.0.0.1", "192.0.2.99");
+  EXPECT_EQ(judge(dns.udp(40000, 53, "dns?")), Decision::pass());
+}
+
+TEST_F(PipelineTest, TransitSignalingIsHeldToThePassBudget) {
+  FilterConfig cfg;
+  cfg.service_addresses = {*IpAddress::parse("192.0.2.10")};
+  cfg.pass_budget = {100, 1'000'000'000, 30};
+  make(cfg);
+  int passed = 0;
+  for (uint32_t i = 0; i < 1000; ++i) {  // 1 s at 1000/s
+    passed += judge(sip_to(nth_source(i), "192.0.2.99"), i * kMs) == Decision::pass();
+  }
+  EXPECT_NEAR(passed, 100, 5);
+  EXPECT_EQ(pipeline_->counters().drop(DropReason::pass_budget), 1000u - passed);
+}
+
+TEST_F(PipelineTest, TcpSegmentsAfterTheSynAreCoveredByThePuntBudget) {
+  FilterConfig cfg;
+  cfg.punt_budget = {1000, 1'000'000'000, 30};
+  make(cfg);
+  FrameBuilder b;
+  int punted = 0;
+  for (int i = 0; i < 10000; ++i) {  // an ACK flood: 10,000 segments in 1 s from one source
+    punted += judge(b.tcp(40000, 5060, test::kTcpAck, "x"), i * 100'000) == Decision::punt();
+  }
+  EXPECT_NEAR(punted, 1000, 50);
+  EXPECT_EQ(pipeline_->counters().drop(DropReason::punt_budget), 10000u - punted);
+}
+
+TEST_F(PipelineTest, BudgetStateSurvivesAReload) {
+  FilterConfig cfg;
+  cfg.punt_budget = {100, 1'000'000'000, 30};
+  make(cfg);
+  const Bytes frame = sip_to("10.0.0.1", "192.0.2.10");
+  EXPECT_EQ(judge(frame, 0), Decision::punt());
+  auto next = FilterPolicy::build(cfg, signatures_, 1);
+  ASSERT_TRUE(next.policy);
+  pipeline_->adopt(*next.policy);
+  EXPECT_EQ(judge(frame, 1000), Decision::drop(DropReason::punt_budget, 1));  // still spent
+  EXPECT_EQ(judge(frame, 20 * kMs), Decision::punt());                      // refilled
+  pipeline_->adopt(*policy_);
+}
+
+// Two workers share one budget: together they never punt more than it.
+TEST_F(PipelineTest, WorkersShareOneBudget) {
+  FilterConfig cfg;
+  cfg.punt_budget = {500, 1'000'000'000, 30};
+  cfg.limits.table_capacity = 4096;
+  auto built = FilterPolicy::build(cfg, signatures_, 2);
+  ASSERT_TRUE(built.policy);
+  SharedBudgets shared;
+  Pipeline a(*built.policy, 0, 0, &shared);
+  Pipeline b(*built.policy, 1, 0, &shared);
+  Recorder sink;
+  for (uint32_t i = 0; i < 4000; ++i) {  // 1 s, 2000/s on each worker
+    const Bytes f = sip_to(nth_source(i), "192.0.2.10");
+    (i % 2 ? a : b).process(f, i, i * 250'000, sink);
+  }
+  const uint64_t punted = a.counters().verdict(Verdict::punt) + b.counters().verdict(Verdict::punt);
+  EXPECT_NEAR(static_cast<double>(punted), 500, 25);
+  EXPECT_GT(a.counters().verdict(Verdict::punt), 0u);
+  EXPECT_GT(b.counters().verdict(Verdict::punt), 0u);
 }
 
 }  // namespace

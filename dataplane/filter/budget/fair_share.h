@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/time.h"
+
+namespace sipwall {
+
+inline constexpr Nanos kFairWindow = 100 * kNanosPerMilli;
+inline constexpr size_t kFairSlots = 4096;  // 8 bytes each: 32 KiB per worker and budget
+
+// Fair parts of the untrusted share on one worker, in the manner of stochastic fair queueing: a
+// keyed hash of the source aggregate picks one of kFairSlots slots, and each slot counts the
+// untrusted messages it asked for and was granted in the current window (kFairWindow of packet
+// time). At each window's end the fair part for the next window becomes
+//
+//   fair = ceil(C / n),  C = max(floor, granted in the last window),  n = slots that asked
+//
+// (n = 1 when nobody asked: the first window, or after a pause).
+// where floor is this worker's untrusted share of one window. The guarantee: while the budget is
+// contended, a slot (one heavy aggregate, plus whatever collides with it) is granted at most
+// `fair` untrusted messages per window; a slot that asks for less is never refused by this gate,
+// only by an empty budget. So one heavy sender cannot starve the light ones; it keeps what they
+// leave (the caller lets an over-fair slot borrow while the budget is at least half full).
+// Collisions: n active aggregates share 4096 slots, so with more than a few thousand senders
+// fairness is per slot (like SFQ's buckets); the seed is secret live, so nobody can aim at a slot.
+// Memory and work are constant: one slot read and write per untrusted message.
+class FairShare {
+ public:
+  FairShare();
+
+  // Rolls the window when `now` passed its end; `floor` is this worker's untrusted share of one
+  // window in messages. Then counts a request from `hash`; true when that slot had already been
+  // granted its fair part this window.
+  bool over_fair_part(uint64_t hash, Nanos now, double floor);
+  // Counts a message granted to `hash` (after over_fair_part for the same packet).
+  void granted(uint64_t hash);
+
+  uint32_t fair_part() const { return fair_part_; }
+  uint32_t active_slots() const { return active_; }
+
+ private:
+  struct Slot {
+    uint32_t epoch = 0;  // the window the count belongs to
+    uint32_t used = 0;   // granted in that window
+  };
+  Slot& slot(uint64_t hash) { return slots_[(hash >> 20) & (kFairSlots - 1)]; }
+  void roll(Nanos now, double floor);
+
+  std::vector<Slot> slots_;
+  uint32_t epoch_ = 1;
+  Nanos window_end_ = 0;
+  uint32_t active_ = 0;
+  uint64_t granted_ = 0;
+  uint32_t fair_part_ = 0;  // set by the first roll()
+};
+
+}  // namespace sipwall
