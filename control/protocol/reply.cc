@@ -54,7 +54,14 @@ Reply reply_for(const ApplyResult& result) {
     case Outcome::removed:
       return r;
     case Outcome::flushed:
-      return r.with("removed", std::to_string(result.removed));
+      r.with("removed", std::to_string(result.removed));
+      // A sync (ReplaceOwned) also reports what it put back and what found no room; sync_reply()
+      // gives every field always, with the epoch first.
+      if (result.added != 0 || result.rejected != 0) {
+        r.with("added", std::to_string(result.added));
+        r.with("full", std::to_string(result.rejected));
+      }
+      return r;
     case Outcome::extended:
       r.status = ReplyStatus::extended;
       return r;

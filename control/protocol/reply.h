@@ -47,7 +47,8 @@ struct Reply {
 };
 
 // The reply to a state change, from what the workers reported: "ok", "ok removed=N" for a
-// flush, "exists: ttl extended", "full", ...
+// flush ("ok removed=N added=A full=F" for a sync that added or refused entries), "exists: ttl
+// extended", "full", ...
 Reply reply_for(const ApplyResult& result);
 // The reply to `sync end` (a ReplaceOwned update): "ok epoch=E removed=R added=A full=F", every
 // field always present; A counts adds applied or merged, F adds refused for lack of room.

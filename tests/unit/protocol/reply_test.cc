@@ -15,6 +15,7 @@ TEST(Reply, TextForms) {
   EXPECT_EQ(format_reply(reply_for({Outcome::added})), "ok");
   EXPECT_EQ(format_reply(reply_for({Outcome::removed})), "ok");
   EXPECT_EQ(format_reply(reply_for({Outcome::flushed, 12})), "ok removed=12");
+  EXPECT_EQ(format_reply(reply_for({Outcome::flushed, 3, 5, 1})), "ok removed=3 added=5 full=1");
   EXPECT_EQ(format_reply(sync_reply({Outcome::flushed, 3, 5, 1}, 42)),
             "ok epoch=42 removed=3 added=5 full=1");
   EXPECT_EQ(format_reply(sync_reply({Outcome::flushed, 0, 0, 0}, 7)),
