@@ -55,7 +55,8 @@ Reply reply_for(const ApplyResult& result) {
       return r;
     case Outcome::flushed:
       r.with("removed", std::to_string(result.removed));
-      // A sync (ReplaceOwned) also reports what it put back and what found no room.
+      // A sync (ReplaceOwned) also reports what it put back and what found no room; sync_reply()
+      // gives every field always, with the epoch first.
       if (result.added != 0 || result.rejected != 0) {
         r.with("added", std::to_string(result.added));
         r.with("full", std::to_string(result.rejected));
@@ -77,6 +78,15 @@ Reply reply_for(const ApplyResult& result) {
       break;
   }
   return Reply::error("the dataplane could not apply this change");
+}
+
+Reply sync_reply(const ApplyResult& result, uint64_t epoch) {
+  if (result.outcome != Outcome::flushed) return reply_for(result);
+  return Reply::ok()
+      .with("epoch", std::to_string(epoch))
+      .with("removed", std::to_string(result.removed))
+      .with("added", std::to_string(result.added))
+      .with("full", std::to_string(result.rejected));
 }
 
 std::string format_reply(const Reply& reply) {

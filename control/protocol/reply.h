@@ -46,9 +46,13 @@ struct Reply {
   Reply& with(std::string key, std::string value);
 };
 
-// The reply to a state change, from what the workers reported (ApplyResult::outcome; removed
-// and added become fields for flush and sync).
+// The reply to a state change, from what the workers reported: "ok", "ok removed=N" for a
+// flush ("ok removed=N added=A full=F" for a sync that added or refused entries), "exists: ttl
+// extended", "full", ...
 Reply reply_for(const ApplyResult& result);
+// The reply to `sync end` (a ReplaceOwned update): "ok epoch=E removed=R added=A full=F", every
+// field always present; A counts adds applied or merged, F adds refused for lack of room.
+Reply sync_reply(const ApplyResult& result, uint64_t epoch);
 
 // Text form (lines joined with "\n", no trailing newline).
 std::string format_reply(const Reply& reply);

@@ -30,7 +30,8 @@ class ExpiringPrefixTable {
   Outcome remove(const IpPrefix& prefix, Nanos now);
   // The live entry with the longest prefix containing `address`, or kNoHandle.
   Handle match(const IpAddress& address, Nanos now) const;
-  // The entry for exactly this prefix (live or not), or kNoHandle.
+  // The stored entry for exactly this prefix (live or expired, as long as its until > 0), or
+  // kNoHandle.
   Handle find(const IpPrefix& prefix) const;
 
   size_t flush(std::optional<Owner> owner) { return table_.erase_owned(owner); }

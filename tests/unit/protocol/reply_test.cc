@@ -16,6 +16,10 @@ TEST(Reply, TextForms) {
   EXPECT_EQ(format_reply(reply_for({Outcome::removed})), "ok");
   EXPECT_EQ(format_reply(reply_for({Outcome::flushed, 12})), "ok removed=12");
   EXPECT_EQ(format_reply(reply_for({Outcome::flushed, 3, 5, 1})), "ok removed=3 added=5 full=1");
+  EXPECT_EQ(format_reply(sync_reply({Outcome::flushed, 3, 5, 1}, 42)),
+            "ok epoch=42 removed=3 added=5 full=1");
+  EXPECT_EQ(format_reply(sync_reply({Outcome::flushed, 0, 0, 0}, 7)),
+            "ok epoch=7 removed=0 added=0 full=0");
   EXPECT_EQ(format_reply(Reply::from(ParseError{9, "bad prefix '1.2.3'"})),
             "error: 9: bad prefix '1.2.3'");
   EXPECT_EQ(format_reply(Reply::error("sync end without sync begin")),
