@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "app_options.h"
+#include "budget/shared_budget.h"
 #include "control_socket.h"
 #include "counters_report.h"
 #include "metrics.h"
@@ -26,7 +27,6 @@
 #include "port_setup.h"
 #include "rule_file_watcher.h"
 #include "rule_reloader.h"
-#include "budget/shared_budget.h"
 #include "sig/signature_set.h"
 #include "worker.h"
 
