@@ -1,11 +1,11 @@
 // Runs the worker's per-packet code on one core over an in-memory traffic mix and compares it
 // with a loop that only touches and forwards the same mbufs (the limit on this machine).
 //
-//   bench_pipeline [--mix a|b|all|a-rtp|a-sip|a-bad] [--seconds S] [--runs R] [--packets N] [--cpu
-//   C]
+//   bench_pipeline [--mix a|b|c|all|a-rtp|a-sip|a-bad] [--seconds S] [--runs R] [--packets N]
+//   [--cpu C]
 //
 // Last lines, one per mix: mix=<name> mpps=<f> ns_per_packet=<f> limit_ratio=<f>. "all" runs
-// the two mixes of the target (a and b); the a-* parts break mix (a) down by class.
+// the three mixes of the target (a, b, c); the a-* parts break mix (a) down by class.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "budget/budget_config.h"
 #include "port_setup.h"
 #include "sig/default_signatures.h"
 #include "sig/signature_set.h"
@@ -84,7 +85,13 @@ int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_m
     std::memcpy(rte_pktmbuf_append(mbufs[i], static_cast<uint16_t>(f.size())), f.data(), f.size());
   }
 
-  auto policy = FilterPolicy::build(FilterConfig{}, signatures, 1);
+  // Mix (c): the trusted prefix, and a punt budget its 1% (100 k/s at 10 Mpps) fits in.
+  FilterConfig config;
+  if (!mix.trusted.empty()) {
+    config.trusted = {{IpPrefix{IpAddress::v4(mix.trusted_base), 16}, 0}};
+    config.punt_budget = {200'000, 400'000'000, 30};
+  }
+  auto policy = FilterPolicy::build(config, signatures, 1);
   if (!policy.policy) {
     std::fprintf(stderr, "bench: %s\n", policy.error.c_str());
     return 1;
@@ -94,11 +101,40 @@ int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_m
                     false,
                     ClockMode::replay,
                     mix.times,
-                    kNanosPerSecond,
+                    mix.period,
                     {}};
   auto worker = std::make_unique<Worker>(setup, *policy.policy);
+  // Mix (c): before each burst, what a NIC would have written: a fresh spoofed source in every
+  // flood packet (2^24 before one repeats) and the next trusted address in every trusted one.
+  // It is timed with the filter (a 4-byte store per packet).
+  std::vector<uint8_t> kind(mbufs.size(), 0);  // 1 spoofed, 2 trusted
+  for (size_t i : mix.spoofed) kind[i] = 1;
+  for (size_t i : mix.trusted) kind[i] = 2;
+  uint32_t spoof_counter = 0, trusted_counter = 0;
+  uint64_t trusted_sent = 0;
+  const auto rewrite = [&](std::span<rte_mbuf*> b) {
+    if (mix.spoofed.empty()) return;
+    const size_t base = static_cast<size_t>(b.data() - mbufs.data());
+    for (size_t j = 0; j < b.size(); ++j) {
+      uint32_t src;
+      if (kind[base + j] == 1) {
+        src = 0x0B000000 | ((++spoof_counter * 0x9E3779B1u) & 0xFFFFFF);  // 11.0.0.0/8
+      } else if (kind[base + j] == 2) {
+        src = mix.trusted_base + 1 + trusted_counter++ % mix.trusted_sources;
+        ++trusted_sent;
+      } else {
+        continue;
+      }
+      src = __builtin_bswap32(src);
+      std::memcpy(rte_pktmbuf_mtod_offset(b[j], uint8_t*, kIpv4SourceOffset), &src, 4);
+    }
+  };
+  const auto filter = [&](std::span<rte_mbuf*> b) {
+    rewrite(b);
+    worker->filter_burst(b);
+  };
   // One untimed pass warms caches and tables; its verdicts show what the mix exercises.
-  timed_passes(mbufs, 0.0, [&](std::span<rte_mbuf*> b) { worker->filter_burst(b); });
+  timed_passes(mbufs, 0.0, filter);
   const WorkerCounters first = worker->counters();
   std::printf("mix %s: %zu packets/pass, first pass: pass=%lu punt=%lu drop=%lu", mix.name.c_str(),
               mbufs.size(), first.verdict(Verdict::pass), first.verdict(Verdict::punt),
@@ -122,8 +158,7 @@ int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_m
   };
   Run filtered, limit;
   for (int r = 0; r < args.runs; ++r) {
-    const Run f =
-        timed_passes(mbufs, args.seconds, [&](std::span<rte_mbuf*> b) { worker->filter_burst(b); });
+    const Run f = timed_passes(mbufs, args.seconds, filter);
     const Run l = timed_passes(mbufs, args.seconds, touch_and_forward);
     std::printf("mix %s: run %d: filtered %.1f ns/pkt, touch+forward %.1f ns/pkt\n",
                 mix.name.c_str(), r + 1, f.ns_per_packet, l.ns_per_packet);
@@ -131,6 +166,14 @@ int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_m
     if (l.mpps > limit.mpps) limit = l;
   }
   const WorkerCounters& all = worker->counters();
+  if (trusted_sent > 0) {
+    const uint64_t punted = all.punt_granted[static_cast<size_t>(Tier::trusted)];
+    std::printf(
+        "mix %s: trusted punted %lu of %lu (%.3f%%), untrusted punted %lu, "
+        "punt_budget drops %lu\n",
+        mix.name.c_str(), punted, trusted_sent, 100.0 * punted / trusted_sent,
+        all.punt_granted[static_cast<size_t>(Tier::untrusted)], all.drop(DropReason::punt_budget));
+  }
   std::printf(
       "mix %s: filtered %.2f Mpps (%.1f ns/pkt), touch+forward %.2f Mpps (%.1f ns/pkt), "
       "judged %lu packets\n",
@@ -176,10 +219,11 @@ int main(int argc, char** argv) {
   using namespace sipwall::perf;
   Args args;
   if (!parse(argc, argv, args)) {
-    std::fprintf(stderr,
-                 "usage: %s [--mix a|b|all|a-rtp|a-sip|a-bad] [--seconds S] [--runs R] [--packets "
-                 "N] [--cpu C]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s [--mix a|b|c|all|a-rtp|a-sip|a-bad] [--seconds S] [--runs R] [--packets "
+        "N] [--cpu C]\n",
+        argv[0]);
     return 2;
   }
   const std::string prefix = "sipwall-bench-" + std::to_string(getpid());
@@ -228,8 +272,8 @@ int main(int argc, char** argv) {
     }
   }
   int rc = 0;
-  const std::vector<std::string> names =
-      args.mix == "all" ? std::vector<std::string>{"a", "b"} : std::vector<std::string>{args.mix};
+  const std::vector<std::string> names = args.mix == "all" ? std::vector<std::string>{"a", "b", "c"}
+                                                           : std::vector<std::string>{args.mix};
   for (const std::string& name : names) {
     if (rc == 0) rc = bench_mix(*make_mix(name, args.packets), args, ports, pool, signatures);
   }

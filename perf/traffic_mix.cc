@@ -107,13 +107,41 @@ void add_bad(TrafficMix& mix, size_t count, std::mt19937& rng) {
   }
 }
 
+// Mix (c). The flood's datagrams start like SIP (so they are judged as SIP) and are padded to
+// 64-300 bytes on the wire; the budget drops them before validation, and the few it admits
+// fail validation. The trusted 1% are valid BYEs.
+void add_spoofed_flood(TrafficMix& mix, size_t packets, std::mt19937& rng) {
+  for (size_t i = 0; i < packets; ++i) {
+    const bool trusted = i % 100 == 0;
+    std::string msg;
+    if (trusted) {
+      SipSample s;
+      s.method = "BYE";
+      s.call_id = std::to_string(rng() % 100000);
+      msg = test::sip_request(s);
+    } else {
+      msg = "OPTIONS sip:a SIP/2.0\r\n";
+      msg.resize(64 + rng() % 237 - 42, 'x');  // 42: Ethernet, IPv4 and UDP headers
+    }
+    (trusted ? mix.trusted : mix.spoofed).push_back(mix.frames.size());
+    mix.frames.push_back(sip_frame(trusted ? "10.200.0.1" : "11.0.0.1", msg));
+  }
+  mix.trusted_base = 0x0AC80000;  // 10.200.0.0/16, trusted in the bench's FilterConfig
+  mix.trusted_sources = 2500;
+  const size_t n = mix.frames.size();
+  mix.period = n * kNanosPerSecond / 10'000'000;  // 10 Mpps of replay time
+  mix.times.resize(n);
+  for (size_t i = 0; i < n; ++i) mix.times[i] = i * mix.period / n;
+}
+
 }  // namespace
 
 std::optional<TrafficMix> make_mix(std::string_view name, size_t packets) {
   const size_t rtp = packets * 60 / 100;
   const size_t sip = packets * 25 / 100;
   const size_t bad = packets - rtp - sip;
-  TrafficMix mix{std::string(name), {}, {}};
+  TrafficMix mix;
+  mix.name = std::string(name);
   if (name == "b") {
     std::mt19937 rng(7);
     for (size_t i = 0; i < packets; ++i) {
@@ -121,6 +149,11 @@ std::optional<TrafficMix> make_mix(std::string_view name, size_t packets) {
       mix.frames.push_back(sip_frame(v4(src), legit_sip(rng, src, 800, false)));
     }
     finish(mix, rng);
+    return mix;
+  }
+  if (name == "c") {
+    std::mt19937 rng(11);
+    add_spoofed_flood(mix, packets, rng);
     return mix;
   }
   std::mt19937 rng(42);

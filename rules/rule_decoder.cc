@@ -97,7 +97,10 @@ const std::vector<StatementSpec>& specs() {
        {}},
       {"service", "service ID ADDRESS", 2, {}, {}},
       {"transit", "transit sip=pass|drop", 0, {"sip"}, {"sip"}},
-      {"tables", "tables [bans=N] [trusted=N] [pinholes=N]", 0, {"bans", "trusted", "pinholes"},
+      {"tables",
+       "tables [bans=N] [trusted=N] [pinholes=N]",
+       0,
+       {"bans", "trusted", "pinholes"},
        {}},
   };
   return kSpecs;

@@ -22,6 +22,7 @@
 
 #include "app_options.h"
 #include "background_reload.h"
+#include "budget/shared_budget.h"
 #include "command_channel.h"
 #include "command_table.h"
 #include "control/protocol/reply.h"

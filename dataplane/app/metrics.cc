@@ -143,8 +143,9 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   out.push_back(std::move(reassembled));
 
   // Budget use and refusals by budget and tier (refusals are the punt_budget/pass_budget drops).
-  MetricFamily budget = counter_family(
-      "sipwall_budget_messages_total", "Signaling messages per budget (punt, pass), tier and outcome");
+  MetricFamily budget =
+      counter_family("sipwall_budget_messages_total",
+                     "Signaling messages per budget (punt, pass), tier and outcome");
   for (size_t t = 0; t < kTierCount; ++t) {
     const std::string tier(to_string(static_cast<Tier>(t)));
     add(budget, static_cast<double>(c.punt_granted[t]),

@@ -6,10 +6,20 @@ namespace sipwall {
 namespace {
 
 constexpr std::array<std::string_view, kDropReasonCount> kReasonNames = {
-    "",          "malformed_l3", "malformed_l4",   "fragment",
-    "acl",       "ban",          "flood",          "malformed_sip",
-    "signature", "rtp_invalid",  "rtp_no_pinhole", "punt_budget",
-    "pass_budget", "transit",
+    "",
+    "malformed_l3",
+    "malformed_l4",
+    "fragment",
+    "acl",
+    "ban",
+    "flood",
+    "malformed_sip",
+    "signature",
+    "rtp_invalid",
+    "rtp_no_pinhole",
+    "punt_budget",
+    "pass_budget",
+    "transit",
 };
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "frame_builder.h"
 #include "budget/shared_budget.h"
+#include "frame_builder.h"
 #include "limit/limit_policy.h"
 #include "media_samples.h"
 #include "sig/default_signatures.h"
@@ -622,8 +622,8 @@ TEST_F(PipelineTest, DynamicallyTrustedSourcesAreTrustedForTheBudgetUntilDemoted
   const Bytes other = sip_to("203.0.113.1", "192.0.2.10");
   EXPECT_EQ(judge(other, 0), Decision::punt());
   EXPECT_EQ(judge(frame, 0), untrusted_drop);
-  const AddPrefix trust{StateTable::trust, *IpPrefix::parse("198.51.100.7"), 60 * kSec, {},
-                        Owner::control};
+  const AddPrefix trust{
+      StateTable::trust, *IpPrefix::parse("198.51.100.7"), 60 * kSec, {}, Owner::control};
   ASSERT_EQ(pipeline_->apply({trust}, kMs).outcome, Outcome::added);
   EXPECT_EQ(judge(frame, 2 * kMs), Decision::punt());
   EXPECT_EQ(pipeline_->counters().punt_granted[static_cast<size_t>(Tier::trusted)], 1u);
@@ -694,7 +694,7 @@ TEST_F(PipelineTest, BudgetStateSurvivesAReload) {
   ASSERT_TRUE(next.policy);
   pipeline_->adopt(*next.policy);
   EXPECT_EQ(judge(frame, 1000), Decision::drop(DropReason::punt_budget, 1));  // still spent
-  EXPECT_EQ(judge(frame, 20 * kMs), Decision::punt());                      // refilled
+  EXPECT_EQ(judge(frame, 20 * kMs), Decision::punt());                        // refilled
   pipeline_->adopt(*policy_);
 }
 

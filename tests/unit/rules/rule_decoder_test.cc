@@ -222,8 +222,7 @@ TEST(RuleDecoder, GoldenErrors) {
        "d.rules:1:1: error: missing value for 'service' (usage: service ID ADDRESS)\n"},
       {"transit sip=reject\n",
        "d.rules:1:13: error: bad transit action 'reject' (expected one of pass, drop)\n"},
-      {"transit\n",
-       "d.rules:1:1: error: 'transit' needs sip= (usage: transit sip=pass|drop)\n"},
+      {"transit\n", "d.rules:1:1: error: 'transit' needs sip= (usage: transit sip=pass|drop)\n"},
       {"tables bans=8\n",
        "d.rules:1:13: error: bad number '8' for 'bans' (expected a whole number from 16 to "
        "16777216)\n"},
@@ -255,9 +254,8 @@ TEST(RuleDecoder, TrustBudgetsServicesTransitTables) {
   EXPECT_EQ(s.trust[1].entry.reserve, 0u);
   EXPECT_EQ(s.settings.punt_budget, (BudgetRate{20000, 10000000, 25}));
   // Keys not given keep their defaults.
-  EXPECT_EQ(s.settings.pass_budget,
-            (BudgetRate{90000, kDefaultPassBudget.bytes_per_s,
-                        kDefaultPassBudget.untrusted_percent}));
+  EXPECT_EQ(s.settings.pass_budget, (BudgetRate{90000, kDefaultPassBudget.bytes_per_s,
+                                                kDefaultPassBudget.untrusted_percent}));
   ASSERT_EQ(s.services.size(), 2u);
   EXPECT_EQ(s.services[0].address, *IpAddress::parse("192.0.2.10"));
   EXPECT_EQ(s.services[1].address, *IpAddress::parse("2001:db8::10"));
@@ -269,9 +267,10 @@ TEST(RuleDecoder, TrustBudgetsServicesTransitTables) {
 
 TEST(RuleDecoder, ReservesMayFillTheTrustedPartExactly) {
   Diagnostics d;
-  decode("punt-budget messages=1000 untrusted-share=30\ntrust a 192.0.2.0/24 reserve=400\n"
-         "trust b 198.51.100.0/24 reserve=300\n",
-         d);
+  decode(
+      "punt-budget messages=1000 untrusted-share=30\ntrust a 192.0.2.0/24 reserve=400\n"
+      "trust b 198.51.100.0/24 reserve=300\n",
+      d);
   EXPECT_FALSE(d.has_errors()) << d.to_string();
 }
 
