@@ -1,6 +1,7 @@
 // Commands <-> dynamic-state updates and entries.
 #include "control/protocol/state_commands.h"
 
+#include <algorithm>
 #include <limits>
 #include <type_traits>
 
@@ -62,6 +63,34 @@ std::optional<std::string> format_entry(StateTable table, const TableEntry& entr
   }
   PrefixAddCommand c{table, ExpiringPrefixTable::prefix_of(entry.key), ttl, entry.id, entry.owner};
   return format_command(c);
+}
+
+bool overlaps(const IpPrefix& a, const IpPrefix& b) {
+  return a.length <= b.length ? a.contains(b.address) : b.contains(a.address);
+}
+
+Reply list_reply(const ListCommand& command, const DynamicState& state, Nanos now) {
+  Reply reply = Reply::ok();
+  const auto add = [&](const TableEntry& e, const IpPrefix* prefix) {
+    if (command.prefix && prefix && !overlaps(*command.prefix, *prefix)) return;
+    if (auto line = format_entry(command.table, e, now)) reply.lines.push_back(std::move(*line));
+  };
+  switch (command.table) {
+    case StateTable::ban:
+    case StateTable::trust: {
+      const ExpiringPrefixTable& t =
+          command.table == StateTable::ban ? state.bans() : state.trust();
+      t.for_each([&](auto, const TableEntry& e, const IpPrefix& p) { add(e, &p); });
+      break;
+    }
+    case StateTable::pinhole:
+      state.pinholes().for_each(
+          [&](auto, const TableEntry& e, const IpAddress&, uint16_t) { add(e, nullptr); });
+      break;
+  }
+  std::sort(reply.lines.begin(), reply.lines.end());
+  reply.with("count", std::to_string(reply.lines.size()));
+  return reply;
 }
 
 }  // namespace sipwall

@@ -16,7 +16,9 @@ ExpiringTable::ExpiringTable(size_t capacity, uint64_t hash_seed, Identity ident
       free_top_(capacity_),
       entries_(std::make_unique<TableEntry[]>(capacity_)),
       free_(std::make_unique<uint32_t[]>(capacity_)),
-      slots_(std::make_unique<Slot[]>(slot_mask_ + 1)) {
+      slots_(std::make_unique<Slot[]>(slot_mask_ + 1)),
+      links_(std::make_unique<Link[]>(capacity_)) {
+  owned_.fill(kNoHandle);
   // A stack: the lowest positions are handed out first.
   for (size_t i = 0; i < capacity_; ++i) free_[i] = static_cast<uint32_t>(capacity_ - 1 - i);
 }
@@ -56,13 +58,19 @@ ExpiringTable::Upsert ExpiringTable::upsert(const TableEntry& entry, Nanos now) 
     }
     if (e.until <= now) {  // expired, not reclaimed yet: a new entry in the same place
       if (hook_) hook_(hook_context_, e);
+      unlink(at, e.owner);
       e = entry;
       e.hits = 0;
+      link(at, e.owner);
       return {Outcome::added, at};
     }
     const Outcome o = entry.until > e.until ? Outcome::extended : Outcome::exists;
     e.until = std::max(e.until, entry.until);
     if (outranks_or_equal(entry.owner, e.owner)) {
+      if (entry.owner != e.owner) {
+        unlink(at, e.owner);
+        link(at, entry.owner);
+      }
       e.owner = entry.owner;
       if (identity_ == Identity::key && !entry.id.empty()) e.id = entry.id;
       e.has_src = entry.has_src;
@@ -78,6 +86,7 @@ ExpiringTable::Upsert ExpiringTable::upsert(const TableEntry& entry, Nanos now) 
   const uint32_t at = free_[--free_top_];
   entries_[at] = entry;
   entries_[at].hits = 0;
+  link(at, entry.owner);
   slots_[i] = Slot{h, at + 1};
   ++size_;
   return {Outcome::added, at};
@@ -93,13 +102,33 @@ Outcome ExpiringTable::erase(const TableKey& key, const EntryId& id, Nanos now) 
 
 size_t ExpiringTable::erase_owned(std::optional<Owner> owner) {
   size_t removed = 0;
-  for (size_t at = 0; at < capacity_; ++at) {
-    const TableEntry& e = entries_[at];
-    if (e.key.extra == 0 || (owner && e.owner != *owner)) continue;
-    erase_slot(find_slot(e.key, hash(e.key), e.id));
-    ++removed;
+  for (size_t o = 0; o < kOwnerCount; ++o) {
+    if (owner && static_cast<size_t>(*owner) != o) continue;
+    while (owned_[o] != kNoHandle) {  // erase_slot() unlinks the head
+      const TableEntry& e = entries_[owned_[o]];
+      erase_slot(find_slot(e.key, hash(e.key), e.id));
+      ++removed;
+    }
   }
   return removed;
+}
+
+void ExpiringTable::link(uint32_t at, Owner owner) {
+  uint32_t& head = owned_[static_cast<size_t>(owner)];
+  links_[at] = Link{kNoHandle, head};
+  if (head != kNoHandle) links_[head].prev = at;
+  head = at;
+}
+
+void ExpiringTable::unlink(uint32_t at, Owner owner) {
+  const Link l = links_[at];
+  if (l.prev != kNoHandle) {
+    links_[l.prev].next = l.next;
+  } else {
+    owned_[static_cast<size_t>(owner)] = l.next;
+  }
+  if (l.next != kNoHandle) links_[l.next].prev = l.prev;
+  links_[at] = Link{};
 }
 
 size_t ExpiringTable::expire_some(Nanos now, size_t budget) {
@@ -118,6 +147,7 @@ size_t ExpiringTable::expire_some(Nanos now, size_t budget) {
 void ExpiringTable::erase_slot(size_t slot) {
   const uint32_t at = slots_[slot].index - 1;
   if (hook_) hook_(hook_context_, entries_[at]);
+  unlink(at, entries_[at].owner);
   entries_[at] = TableEntry{};
   free_[free_top_++] = at;
   --size_;

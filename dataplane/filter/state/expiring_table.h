@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -85,8 +86,9 @@ class ExpiringTable {
   // not_found when there is none or it had expired (it is reclaimed all the same).
   Outcome erase(const TableKey& key, const EntryId& id, Nanos now);
 
-  // Removes every entry of `owner` (nullopt: every entry); returns how many. Visits every
-  // position once: a command, not a per-burst cost.
+  // Removes every entry of `owner` (nullopt: every entry); returns how many. Entries are
+  // chained per owner, so the work is proportional to the entries removed, not the capacity:
+  // flushing or syncing a small owner on a large, mostly empty table costs next to nothing.
   size_t erase_owned(std::optional<Owner> owner);
 
   // Reclaims expired entries among the next `budget` positions of the cursor; returns how many.
@@ -116,10 +118,17 @@ class ExpiringTable {
     uint32_t hash = 0;
     uint32_t index = 0;  // entry position + 1; 0: empty
   };
+  // Per-owner doubly linked list of entry positions (kNoHandle ends it).
+  struct Link {
+    uint32_t prev = kNoHandle;
+    uint32_t next = kNoHandle;
+  };
 
   // The slot holding this exact identity, or slot_mask_ + 1.
   size_t find_slot(const TableKey& key, uint32_t h, const EntryId& id) const;
   void erase_slot(size_t slot);  // frees the entry and backward-shifts the probe run
+  void link(uint32_t at, Owner owner);
+  void unlink(uint32_t at, Owner owner);
 
   KeyHash hash_;
   Identity identity_;
@@ -135,6 +144,8 @@ class ExpiringTable {
   std::unique_ptr<TableEntry[]> entries_;
   std::unique_ptr<uint32_t[]> free_;
   std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<Link[]> links_;
+  std::array<uint32_t, kOwnerCount> owned_;  // first entry of each owner's list
 };
 
 template <typename Accept>

@@ -92,5 +92,48 @@ TEST(StateCommands, ListedEntriesReadAsTheCommandsThatAddThem) {
   });
 }
 
+TEST(StateCommands, ListRepliesFilterByOverlapAndSkipExpiredEntries) {
+  DynamicState state(DynamicStateConfig{16, 16, 16, false, 3});
+  for (const char* line :
+       {"ban add 192.0.2.0/24 ttl=60", "ban add 192.0.2.7/32 ttl=5 id=one as=control",
+        "ban add 198.51.100.0/24 ttl=60", "ban add 2001:db8::/32 ttl=60",
+        "ban add 10.0.0.0/8 ttl=1", "trust add 192.0.2.0/24 ttl=60",
+        "pinhole open 192.0.2.1 4000 ttl=60 call=b", "pinhole open 192.0.2.1 4000 ttl=60 call=a"}) {
+    ASSERT_EQ(state.apply(update(line, 0), 0).outcome, Outcome::added) << line;
+  }
+  const Nanos now = 2 * kSec;  // the 10.0.0.0/8 ban has expired (not yet reclaimed)
+  const auto list = [&](const char* line) {
+    return format_reply(list_reply(std::get<ListCommand>(parsed(line)), state, now));
+  };
+  EXPECT_EQ(list("ban list"),
+            "ok count=4\n"
+            "ban add 192.0.2.0/24 ttl=58\n"
+            "ban add 192.0.2.7/32 ttl=3 id=one as=control\n"
+            "ban add 198.51.100.0/24 ttl=58\n"
+            "ban add 2001:db8::/32 ttl=58");
+  // Inside the prefix or containing it.
+  EXPECT_EQ(
+      list("ban list 192.0.2.7"),
+      "ok count=2\nban add 192.0.2.0/24 ttl=58\nban add 192.0.2.7/32 ttl=3 id=one as=control");
+  EXPECT_EQ(
+      list("ban list 192.0.0.0/16"),
+      "ok count=2\nban add 192.0.2.0/24 ttl=58\nban add 192.0.2.7/32 ttl=3 id=one as=control");
+  EXPECT_EQ(list("ban list 2001:db8:1::/48"), "ok count=1\nban add 2001:db8::/32 ttl=58");
+  EXPECT_EQ(list("ban list 10.1.2.3"), "ok count=0");
+  EXPECT_EQ(list("trust list"), "ok count=1\ntrust add 192.0.2.0/24 ttl=58");
+  EXPECT_EQ(list("pinhole list"),
+            "ok count=2\npinhole open 192.0.2.1 4000 ttl=58 call=a\n"
+            "pinhole open 192.0.2.1 4000 ttl=58 call=b");
+}
+
+TEST(StateCommands, Overlaps) {
+  const auto p = [](const char* s) { return *IpPrefix::parse(s); };
+  EXPECT_TRUE(overlaps(p("192.0.2.0/24"), p("192.0.2.7")));
+  EXPECT_TRUE(overlaps(p("192.0.2.7"), p("192.0.2.0/24")));
+  EXPECT_TRUE(overlaps(p("0.0.0.0/0"), p("203.0.113.0/24")));
+  EXPECT_FALSE(overlaps(p("192.0.2.0/24"), p("192.0.3.0/24")));
+  EXPECT_FALSE(overlaps(p("0.0.0.0/0"), p("::/0")));
+}
+
 }  // namespace
 }  // namespace sipwall
