@@ -8,12 +8,6 @@
 namespace sipwall {
 namespace {
 
-// True when one prefix lies inside the other (a list filter matches both ways).
-bool overlaps(const IpPrefix& a, const IpPrefix& b) {
-  if (a.address.family != b.address.family) return false;
-  return a.length <= b.length ? a.contains(b.address) : b.contains(a.address);
-}
-
 // The owner a state command speaks as.
 Owner speaker(const Command& command) {
   return std::visit(
@@ -35,26 +29,10 @@ DynamicStateConfig dynamic_state_config(const FilterConfig& c) {
 
 StateService::StateService(const DynamicStateConfig& config) : state_(config) {}
 
-Reply StateService::list(const ListCommand& c, Nanos now) const {
-  Reply r = Reply::ok();
-  auto add = [&](StateTable table, const TableEntry& e) {
-    if (auto line = format_entry(table, e, now)) r.lines.push_back(std::move(*line));
-  };
-  if (c.table == StateTable::pinhole) {
-    state_.pinholes().for_each(
-        [&](auto, const TableEntry& e, const auto&, uint16_t) { add(StateTable::pinhole, e); });
-  } else {
-    const auto& table = c.table == StateTable::ban ? state_.bans() : state_.trust();
-    table.for_each([&](auto, const TableEntry& e, const IpPrefix& p) {
-      if (!c.prefix || overlaps(*c.prefix, p)) add(c.table, e);
-    });
-  }
-  r.with("count", std::to_string(r.lines.size()));
-  return r;
-}
-
 StateService::Step StateService::execute(uint64_t session, const Command& command, Nanos now) {
-  if (const auto* l = std::get_if<ListCommand>(&command)) return {list(*l, now), std::nullopt};
+  if (const auto* l = std::get_if<ListCommand>(&command)) {
+    return {list_reply(*l, state_, now), std::nullopt};
+  }
   auto sync = syncs_.find(session);
   if (const auto* b = std::get_if<SyncBeginCommand>(&command)) {
     if (sync != syncs_.end()) return {Reply::error("sync already begun"), std::nullopt};

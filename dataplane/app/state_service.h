@@ -63,8 +63,6 @@ class StateService {
     Owner owner = Owner::control;
     std::vector<StateUpdate> adds;
   };
-  Reply list(const ListCommand& c, Nanos now) const;
-
   DynamicState state_;
   std::map<uint64_t, Sync> syncs_;
   uint64_t full_rejections_ = 0;
