@@ -13,7 +13,8 @@
 # goes on with the time left. Exit status 1 if anything crashed.
 #
 # --test: what the meson test of each target runs (tests/run.sh): a fresh working corpus, no
-# build step. Environment: FUZZ_JOBS is not used; run targets in parallel by starting several.
+# build step, a longer per-input timeout. Targets run one after another; start several
+# run.sh with different targets to use more cores.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build="$src/build/fuzz"
