@@ -100,5 +100,21 @@ TEST(IncludeResolver, FilesystemReader) {
   std::filesystem::remove_all(dir);
 }
 
+// Found by the rules fuzz target: every path reads the same two includes (as through a symlink
+// `d -> .`), each path new as written, so only a cap on the files read stops 2^16 reads.
+TEST(IncludeResolver, FanOutStopsAtTheFileLimit) {
+  Diagnostics d;
+  size_t reads = 0;
+  const FileReader fan_out = [&](const std::string&) -> Result<std::string> {
+    ++reads;
+    return std::string("include \"d/x.rules\"\ninclude \"e/x.rules\"\nlimit\n");
+  };
+  const auto r = resolve_includes("x.rules", fan_out, d);
+  EXPECT_EQ(reads, kMaxIncludeFiles);
+  EXPECT_EQ(r.files.size(), kMaxIncludeFiles);
+  EXPECT_NE(d.to_string().find("more than 256 files in one rule set"), std::string::npos)
+      << d.to_string();
+}
+
 }  // namespace
 }  // namespace sipwall::rules
