@@ -76,6 +76,11 @@ class Resolver {
                    "includes nested deeper than " + std::to_string(kMaxIncludeDepth) + " files");
       return;
     }
+    if (out_.files.size() >= kMaxIncludeFiles) {
+      diags_.error(name.where, "more than " + std::to_string(kMaxIncludeFiles) +
+                                   " files in one rule set; '" + path + "' not read");
+      return;
+    }
     if (const auto seen = first_seen_.find(path); seen != first_seen_.end()) {
       diags_.error(name.where, "'" + path + "' is already included (at " +
                                    seen->second.to_string() + "); include it once");

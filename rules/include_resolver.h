@@ -16,6 +16,9 @@ using FileReader = std::function<Result<std::string>(const std::string& path)>;
 FileReader filesystem_reader();
 
 inline constexpr size_t kMaxIncludeDepth = 16;  // the root file is depth 0
+// Files one set may read, root included. Paths are compared as written (lexically), so through
+// a symlink to a folder (`d -> .`) two includes per file would otherwise fan out to 2^16 reads.
+inline constexpr size_t kMaxIncludeFiles = 256;
 
 struct ResolvedRules {
   std::vector<Statement> statements;  // every file's, includes expanded in place, in order
@@ -24,8 +27,9 @@ struct ResolvedRules {
 };
 
 // Reads `root` and follows `include "file"` statements (paths relative to the including file's
-// folder). A cycle, a depth over kMaxIncludeDepth, a file included twice and an unreadable file
-// are errors at the include statement. Include statements are not in the output.
+// folder). A cycle, a depth over kMaxIncludeDepth, more than kMaxIncludeFiles files, a file
+// included twice and an unreadable file are errors at the include statement. Include statements are
+// not in the output.
 ResolvedRules resolve_includes(const std::string& root, const FileReader& reader,
                                Diagnostics& diags);
 

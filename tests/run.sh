@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: the release build and the ASan+UBSan build, each with
-# the unit, corpus and offline integration suites, then the SIP tests of -march=native builds.
+# the unit, corpus and offline integration suites, then the SIP tests of -march=native builds and
+# the fuzz targets over their seeds and regression inputs.
 # Prints "N passed, N failed" at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,10 @@ run_suite build/asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype
 # ones against the frozen reference validator included, run on them here, under ASan+UBSan and
 # optimised as released.
 ONLY="tests/unit/sip/sip_test sip" run_suite build/native-asan -Dnative=true \
+  -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+# libFuzzer targets (tests/fuzz/, clang, ASan+UBSan, -march=native): one meson test per target
+# replays its regression inputs and seeds, then fuzzes a few seconds (tests/fuzz/run.sh --test).
+CC=clang CXX=clang++ run_suite build/fuzz -Dfuzz=true -Ddataplane_app=false -Dnative=true \
   -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 unset ASAN_OPTIONS UBSAN_OPTIONS
 ONLY="tests/unit/sip/sip_test sip" run_suite build/native -Dbuildtype=release -Dnative=true

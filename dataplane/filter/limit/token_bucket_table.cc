@@ -74,14 +74,17 @@ inline int32_t ticks_until_full(const Bucket& b, unsigned slot, uint32_t now_t) 
 }
 
 // 2 MiB aligned and, on Linux, backed by transparent huge pages where the system allows
-// it: a random lookup in a table of tens of MB otherwise also pays a TLB miss.
+// it: a random lookup in a table of tens of MB otherwise also pays a TLB miss. A table smaller
+// than a huge page (tests, fuzzing) gets cache-line-aligned memory instead of 2 MiB.
 Bucket* allocate_buckets(size_t count) {
   constexpr size_t kHugePage = size_t{2} << 20;
-  const size_t bytes = (count * sizeof(Bucket) + kHugePage - 1) / kHugePage * kHugePage;
-  void* mem = std::aligned_alloc(kHugePage, bytes);
+  const size_t raw = count * sizeof(Bucket);
+  const size_t align = raw >= kHugePage ? kHugePage : std::max<size_t>(alignof(Bucket), 64);
+  const size_t bytes = (raw + align - 1) / align * align;
+  void* mem = std::aligned_alloc(align, bytes);
   if (mem == nullptr) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  (void)madvise(mem, bytes, MADV_HUGEPAGE);  // a hint; failure only costs speed
+  if (align == kHugePage) (void)madvise(mem, bytes, MADV_HUGEPAGE);  // a hint: failure costs speed
 #endif
   // Value-initialised: every tag is 0 (empty), and every page is touched now, not later.
   Bucket* buckets = static_cast<Bucket*>(mem);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/sanitizer.h"
+
 namespace sipwall {
 
 std::string_view to_string(FragmentDrop why) {
@@ -50,14 +52,54 @@ uint64_t slot_count(uint32_t max_datagrams) {
 
 FragmentTable::FragmentTable(const FragmentConfig& cfg)
     : cfg_(sanitized(cfg)),
+      stride_((size_t{cfg_.max_datagram_bytes} + 7) / 8 * 8),
       entries_(cfg_.max_datagrams),
-      buffers_(size_t{cfg_.max_datagrams} * cfg_.max_datagram_bytes),
+      buffers_(size_t{cfg_.max_datagrams} * stride_),
       cookies_(size_t{cfg_.max_datagrams} * (cfg_.max_fragments_per_datagram + 1)),
       pieces_(size_t{cfg_.max_datagrams} * cfg_.max_fragments_per_datagram),
       slots_(slot_count(cfg_.max_datagrams), kNone),
       slot_mask_(slots_.size() - 1) {
   free_.reserve(cfg_.max_datagrams);
-  for (uint32_t e = cfg_.max_datagrams; e-- > 0;) free_.push_back(e);  // entry 0 is used first
+  for (uint32_t e = cfg_.max_datagrams; e-- > 0;) {
+    free_.push_back(e);  // entry 0 is used first
+    poison_entry(e);
+  }
+  asan_poison(&datagram_, sizeof datagram_);
+  asan_poison(&single_cookie_, sizeof single_cookie_);
+}
+
+FragmentTable::~FragmentTable() {
+  // The vectors' memory goes back to the allocator as it was handed out.
+  asan_unpoison(buffers_.data(), buffers_.size());
+  asan_unpoison(cookies_.data(), cookies_.size() * sizeof(uint64_t));
+  asan_unpoison(&datagram_, sizeof datagram_);
+  asan_unpoison(&single_cookie_, sizeof single_cookie_);
+}
+
+void FragmentTable::poison_entry(uint32_t e) {
+  asan_poison(buffer_of(e), stride_);
+  asan_poison(cookie_slots(e), (cfg_.max_fragments_per_datagram + 1) * sizeof(uint64_t));
+}
+
+void FragmentTable::unpoison_entry(uint32_t e) {
+  asan_unpoison(buffer_of(e), stride_);
+  asan_unpoison(cookie_slots(e), (cfg_.max_fragments_per_datagram + 1) * sizeof(uint64_t));
+}
+
+void FragmentTable::retire_result() {
+#ifdef SIPWALL_ASAN
+  if (shown_released_ != kNone) poison_entry(shown_released_);
+  // A discarded entry stays in use (it drops late fragments) with no cookie held: only the
+  // cookie slots the Result listed go; insert() unpoisons a slot before writing it.
+  if (shown_discarded_ != kNone) {
+    asan_poison(cookie_slots(shown_discarded_),
+                (cfg_.max_fragments_per_datagram + 1) * sizeof(uint64_t));
+  }
+  if (shown_datagram_) asan_poison(&datagram_, sizeof datagram_);
+  if (shown_single_) asan_poison(&single_cookie_, sizeof single_cookie_);
+  shown_released_ = shown_discarded_ = kNone;
+  shown_datagram_ = shown_single_ = false;
+#endif
 }
 
 FragmentTable::Result FragmentTable::insert(const ParsedPacket& f, uint64_t cookie) {
@@ -102,6 +144,7 @@ FragmentTable::Result FragmentTable::insert(const ParsedPacket& f, uint64_t cook
 
   if (len != 0) std::memcpy(buf + off, data.data(), len);
   pieces[en.count] = {static_cast<uint32_t>(off), static_cast<uint32_t>(len)};
+  asan_unpoison(&cookie_slots(e)[en.count], sizeof(uint64_t));
   cookie_slots(e)[en.count] = cookie;
   ++en.count;
   en.received += static_cast<uint32_t>(len);
@@ -124,6 +167,7 @@ FragmentTable::Result FragmentTable::insert(const ParsedPacket& f, uint64_t cook
 FragmentTable::Result FragmentTable::complete(uint32_t e) {
   const Entry& en = entries_[e];
   const ParsedPacket& first = en.first;
+  asan_unpoison(&datagram_, sizeof datagram_);
   datagram_ = ParsedPacket{};
   datagram_.ethertype = first.ethertype;
   datagram_.vlan_count = first.vlan_count;
@@ -140,13 +184,17 @@ FragmentTable::Result FragmentTable::complete(uint32_t e) {
                         std::span<const uint8_t>(buffer_of(e), en.total), true, datagram_);
   Result r{Status::complete, FragmentDrop::none, {cookie_slots(e), en.count}, &datagram_, status};
   release(e);  // memory stays intact until the next call, which is all the Result promises
+  shown_released_ = e;
+  shown_datagram_ = true;
   return r;
 }
 
 FragmentTable::Result FragmentTable::discard(uint32_t e, FragmentDrop why, uint64_t cookie) {
   Entry& en = entries_[e];
   uint64_t* held = cookie_slots(e);
+  asan_unpoison(&held[en.count], sizeof(uint64_t));
   held[en.count] = cookie;  // the slot array has one spare element for exactly this
+  shown_discarded_ = e;
   Result r{Status::dropped, why, {held, en.count + 1}, nullptr, ParseStatus::ok};
   en.poisoned = why;
   en.count = 0;
@@ -155,7 +203,9 @@ FragmentTable::Result FragmentTable::discard(uint32_t e, FragmentDrop why, uint6
 }
 
 FragmentTable::Result FragmentTable::drop_single(FragmentDrop why, uint64_t cookie) {
+  asan_unpoison(&single_cookie_, sizeof single_cookie_);
   single_cookie_ = cookie;
+  shown_single_ = true;
   return Result{Status::dropped, why, {&single_cookie_, 1}, nullptr, ParseStatus::ok};
 }
 
@@ -198,6 +248,7 @@ uint32_t FragmentTable::allocate(const Key& k, uint64_t h) {
   free_.pop_back();
   Entry& en = entries_[e];
   en = Entry{};
+  unpoison_entry(e);
   en.key = k;
   en.hash = h;
   en.created = clock_;

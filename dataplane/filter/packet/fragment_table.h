@@ -45,9 +45,12 @@ struct FragmentConfig {
 // Sinks are called as sink(FragmentDrop why, std::span<const uint64_t> cookies) for datagrams
 // dropped outside add()'s own result; the caller drops those fragments.
 //
-// Lifetime: spans and the datagram pointer in a Result, and spans passed to a sink, stay valid
-// until the next call to add(), expire() or drain(). A completed or dropped datagram's entry is
-// already released when add() returns.
+// Lifetime: spans and the datagram pointer in a Result stay valid until the next call to add(),
+// expire() or drain(); spans passed to a sink only during that sink call. A completed or dropped
+// datagram's entry is already released when add() returns, and its buffer is recycled, not
+// freed: in ASan builds the memory a Result or a sink was shown is poisoned when that lifetime
+// ends, so a view kept too long is reported (use-after-poison) instead of reading another
+// datagram's bytes.
 class FragmentTable {
  public:
   enum class Status : uint8_t { held, complete, dropped };
@@ -67,19 +70,23 @@ class FragmentTable {
   };
 
   explicit FragmentTable(const FragmentConfig& cfg = {});
+  ~FragmentTable();
+  FragmentTable(const FragmentTable&) = delete;  // megabytes of buffers; and see Lifetime
+  FragmentTable& operator=(const FragmentTable&) = delete;
 
   // `fragment` must come from parse_packet() with frag.is_fragment set. Datagrams past their
   // timeout are expired first (reported to on_expired as FragmentDrop::timeout), so a stale
   // datagram is never completed and its entry can be reused.
   template <class Sink>
   Result add(const ParsedPacket& fragment, uint64_t cookie, Nanos now, Sink&& on_expired) {
-    expire(now, on_expired);
+    expire(now, on_expired);  // ends the previous Result's lifetime
     return insert(fragment, cookie);
   }
 
   // Drops datagrams whose first fragment is older than the timeout. Call between bursts.
   template <class Sink>
   void expire(Nanos now, Sink&& sink) {
+    retire_result();
     advance_clock(now);
     for (uint32_t e = oldest_expired(); e != kNone; e = oldest_expired()) {
       report_and_release(e, FragmentDrop::timeout, sink);
@@ -89,6 +96,7 @@ class FragmentTable {
   // Drops everything held (end of an offline capture), oldest first.
   template <class Sink>
   void drain(Sink&& sink) {
+    retire_result();
     while (head_ != kNone) report_and_release(head_, FragmentDrop::flushed, sink);
   }
 
@@ -135,7 +143,14 @@ class FragmentTable {
     const auto held = cookies_of(e);
     if (!held.empty()) sink(why, held);
     release(e);
+    poison_entry(e);
   }
+
+  // ASan builds: poisons what the last Result showed (a released entry's buffer and cookies,
+  // the datagram, a discarded entry's cookies, the single cookie); no-ops otherwise.
+  void retire_result();
+  void poison_entry(uint32_t e);
+  void unpoison_entry(uint32_t e);
 
   void advance_clock(Nanos now) { clock_ = now > clock_ ? now : clock_; }
   uint32_t oldest_expired() const;
@@ -146,15 +161,17 @@ class FragmentTable {
   void release(uint32_t e);
   void unlink_slot(uint32_t e);
 
-  uint8_t* buffer_of(uint32_t e) { return &buffers_[size_t{e} * cfg_.max_datagram_bytes]; }
+  // Buffers are 8-octet aligned (stride_) so ASan can poison exactly one entry's buffer.
+  uint8_t* buffer_of(uint32_t e) { return &buffers_[size_t{e} * stride_]; }
   uint64_t* cookie_slots(uint32_t e) {
     return &cookies_[size_t{e} * (cfg_.max_fragments_per_datagram + 1)];
   }
   Piece* pieces_of(uint32_t e) { return &pieces_[size_t{e} * cfg_.max_fragments_per_datagram]; }
 
   FragmentConfig cfg_;
+  size_t stride_;  // max_datagram_bytes rounded up to 8
   std::vector<Entry> entries_;
-  std::vector<uint8_t> buffers_;   // max_datagrams x max_datagram_bytes
+  std::vector<uint8_t> buffers_;   // max_datagrams x stride_
   std::vector<uint64_t> cookies_;  // max_datagrams x (max_fragments + 1): room for the dropper
   std::vector<Piece> pieces_;      // max_datagrams x max_fragments
   std::vector<uint32_t> free_;     // stack of free entry indices
@@ -165,6 +182,12 @@ class FragmentTable {
   Nanos clock_ = 0;  // max timestamp seen, so out-of-order capture times keep the list ordered
   uint64_t single_cookie_ = 0;
   ParsedPacket datagram_;
+  // What the last Result showed, for retire_result(): a released entry (complete) or a
+  // discarded one whose cookies it listed, and whether it showed single_cookie_ / datagram_.
+  uint32_t shown_released_ = kNone;
+  uint32_t shown_discarded_ = kNone;
+  bool shown_single_ = false;
+  bool shown_datagram_ = false;
 };
 
 }  // namespace sipwall

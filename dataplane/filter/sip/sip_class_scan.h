@@ -12,11 +12,13 @@
 // masked load reads only the tail); NUL is in no class.
 
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
+#include "common/sanitizer.h"
 #include "sip/sip_char_class.h"
 
 #if defined(__SSSE3__) && !defined(SIPWALL_SIP_SCALAR)
@@ -31,6 +33,17 @@
 #endif
 
 namespace sipwall::sipchar {
+
+// Checks the promise of the public parsers that take `lim`: it is at or past the value's end,
+// and what a scan may load past the end (up to 64 octets, never past lim) is readable memory
+// (ASan knows: an allocation's redzone, freed or poisoned memory fail). Debug and sanitizer
+// builds only; a release build trusts the caller, as the validator's datagram end is.
+inline void assert_lim([[maybe_unused]] std::string_view v, [[maybe_unused]] const char* lim) {
+  assert(lim >= v.data() + v.size() && "lim before the end of the value");
+  assert(asan_addressable(v.data(),
+                          lim - (v.data() + v.size()) > 64 ? v.data() + v.size() + 64 : lim) &&
+         "lim past readable memory");
+}
 
 // The fast paths that decide a whole value from Block64 masks pay off where a 64-octet class
 // test is a few instructions (AVX-512). The scalar test build runs them too, so that the
@@ -271,7 +284,7 @@ class Block64 {
  private:
   const char* p_;
   size_t n_;
-  const char* lim_;
+  [[maybe_unused]] const char* lim_;  // unused when AVX-512 masks the loads
   uint64_t live_;
 #ifdef SIPWALL_SIP_AVX512
   __m512i v_;

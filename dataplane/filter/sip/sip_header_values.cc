@@ -225,6 +225,7 @@ bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& 
 
 bool sip_parse_cseq(std::string_view value, uint32_t& number, std::string_view& method,
                     const char* lim) {
+  assert_lim(value, lim);
   const ValueScanner sc(value, lim);
   const size_t digits_end = sc.scan<kDigit>(0);
   uint64_t n = 0;
@@ -261,6 +262,7 @@ bool sip_call_id_is_valid(std::string_view value) {
 }
 
 bool sip_call_id_is_valid(std::string_view value, const char* lim) {
+  assert_lim(value, lim);
   const ValueScanner sc(value, lim);
   const size_t first = sc.scan<kWord>(0);
   if (first == 0) return false;
@@ -274,6 +276,7 @@ ViaCheck sip_check_via(std::string_view value, size_t& values) {
 }
 
 ViaCheck sip_check_via(std::string_view value, size_t& values, const char* lim) {
+  assert_lim(value, lim);
   if (is_simple_via(value, lim)) {
     ++values;
     return ViaCheck::ok;
@@ -303,6 +306,7 @@ bool sip_name_addr_is_valid(std::string_view value, bool liberal) {
 }
 
 bool sip_name_addr_is_valid(std::string_view value, bool liberal, const char* lim) {
+  assert_lim(value, lim);
   if (is_simple_name_addr(value, lim)) return true;
   Cursor c{value, 0, lim};
   if (!skip_address(c, liberal, /*in_list=*/false)) return false;
@@ -315,6 +319,7 @@ bool sip_contact_is_valid(std::string_view value, bool liberal) {
 }
 
 bool sip_contact_is_valid(std::string_view value, bool liberal, const char* lim) {
+  assert_lim(value, lim);
   if (value == "*") return true;
   if (is_simple_name_addr(value, lim)) return true;
   Cursor c{value, 0, lim};

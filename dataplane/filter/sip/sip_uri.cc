@@ -229,6 +229,7 @@ bool is_simple_sip_uri(std::string_view uri, const char* lim) {
 }  // namespace
 
 bool sip_host_is_valid(std::string_view host, const char* lim) {
+  assert_lim(host, lim);
   if (host.empty()) return false;
   if (host.front() == '[') return is_ipv6_reference(host);
   // All digits and dots: only an IPv4 address fits (a toplabel must start with a letter).
@@ -276,6 +277,7 @@ bool sip_uri_is_valid(std::string_view uri, bool allow_headers) {
 }
 
 bool sip_uri_is_valid(std::string_view uri, bool allow_headers, const char* lim) {
+  assert_lim(uri, lim);
   if (kMaskFastPaths && is_simple_sip_uri(uri, lim)) return true;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   if (uri.empty() || !is(uri[0], kAlpha)) return false;

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
 
+#include "common/sanitizer.h"
 #include "frame_builder.h"
 
 namespace sipwall {
@@ -501,6 +503,83 @@ TEST(FragmentTable, ChurnCompletesEverythingDeterministically) {
   }
   EXPECT_EQ(complete, 2000u);
 }
+
+// Views into a completed datagram live until the next call; the buffer is recycled, not freed,
+// so only the table's own poisoning lets ASan see a view kept too long.
+#ifdef SIPWALL_ASAN
+volatile unsigned g_sum;
+
+// Out of line and with a visible effect, so no read is optimised away.
+[[gnu::noinline]] unsigned read_all(std::span<const uint8_t> bytes) {
+  unsigned sum = 0;
+  for (const uint8_t b : bytes) sum += b;
+  g_sum = sum;
+  return sum;
+}
+
+struct Completed {
+  std::span<const uint8_t> payload;
+  std::span<const uint64_t> cookies;
+  const ParsedPacket* datagram = nullptr;
+};
+
+Completed complete_one(FragmentTable& table) {
+  const auto frags = v4_builder().udp_fragments(5062, 5060, sip_payload(600), 256);
+  Completed c;
+  for (size_t i = 0; i < frags.size(); ++i) {
+    ParsedPacket p;
+    EXPECT_EQ(parse_packet(frags[i], p), ParseStatus::ok);
+    const auto r = table.add(p, i, 0, [](FragmentDrop, std::span<const uint64_t>) {});
+    if (r.status == Status::complete) c = {r.datagram->l4_payload, r.cookies, r.datagram};
+  }
+  EXPECT_NE(c.datagram, nullptr);
+  return c;
+}
+
+// Tables live on the heap here, as in a Pipeline: ASan unpoisons stack memory wholesale on
+// some paths (no-return calls), which would hide the poisoned datagram.
+TEST(FragmentTableDeathTest, ViewsOfACompletedDatagramArePoisonedAtTheNextCall) {
+  const auto noop = [](FragmentDrop, std::span<const uint64_t>) {};
+  const auto owned = std::make_unique<FragmentTable>();
+  FragmentTable& table = *owned;
+  const Completed c = complete_one(table);
+  EXPECT_GT(read_all(c.payload), 0u);  // valid until the next call
+  EXPECT_EQ(c.cookies.size(), 3u);
+  table.expire(0, noop);
+  EXPECT_DEATH(read_all(c.payload), "use-after-poison");
+  EXPECT_DEATH(read_all({reinterpret_cast<const uint8_t*>(c.cookies.data()), 8}),
+               "use-after-poison");
+  EXPECT_DEATH(read_all({reinterpret_cast<const uint8_t*>(&c.datagram->dst_port), 2}),
+               "use-after-poison");
+  // The next datagram reuses the entry and the datagram; its own views are readable again.
+  const Completed again = complete_one(table);
+  EXPECT_GT(read_all(again.payload), 0u);
+  EXPECT_EQ(again.datagram->dst_port, 5060);
+}
+
+TEST(FragmentTableDeathTest, CookiesPassedToASinkArePoisonedAfterIt) {
+  const auto owned = std::make_unique<FragmentTable>();
+  FragmentTable& table = *owned;
+  const auto frags = v4_builder().udp_fragments(5062, 5060, sip_payload(600), 256);
+  ParsedPacket p;
+  ASSERT_EQ(parse_packet(frags[0], p), ParseStatus::ok);
+  ASSERT_EQ(table.add(p, 7, 0, [](FragmentDrop, std::span<const uint64_t>) {}).status,
+            Status::held);
+  std::span<const uint64_t> kept;
+  table.expire(kTimeout, [&](FragmentDrop why, std::span<const uint64_t> c) {
+    EXPECT_EQ(why, FragmentDrop::timeout);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0], 7u);  // readable during the call
+    kept = c;
+  });
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_DEATH(read_all({reinterpret_cast<const uint8_t*>(kept.data()), 8}), "use-after-poison");
+}
+#else
+TEST(FragmentTableDeathTest, ViewsOfACompletedDatagramArePoisonedAtTheNextCall) {
+  GTEST_SKIP() << "needs an ASan build (poisoning is compiled in only there)";
+}
+#endif
 
 }  // namespace
 }  // namespace sipwall

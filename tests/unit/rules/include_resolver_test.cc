@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -98,6 +99,26 @@ TEST(IncludeResolver, FilesystemReader) {
   EXPECT_FALSE(filesystem_reader()((dir / "none").string()).ok());
   EXPECT_EQ(filesystem_reader()(dir.string()).error(), "is a directory");
   std::filesystem::remove_all(dir);
+}
+
+// Found by the rules fuzz target: every path reads the same includes (as through a symlink
+// `dN -> .`), each path new as written, so only a cap on the files read stops the fan-out
+// (two includes per file reached 2^16 reads; here twenty per file for two levels).
+TEST(IncludeResolver, FanOutStopsAtTheFileLimit) {
+  Diagnostics d;
+  size_t reads = 0;
+  const FileReader fan_out = [&](const std::string& path) -> Result<std::string> {
+    ++reads;
+    std::string text;
+    if (std::count(path.begin(), path.end(), '/') >= 2) return text;  // 1 + 20 + 400 files
+    for (int i = 0; i < 20; ++i) text += "include \"d" + std::to_string(i) + "/x.rules\"\n";
+    return text;
+  };
+  const auto r = resolve_includes("x.rules", fan_out, d);
+  EXPECT_EQ(reads, kMaxIncludeFiles);
+  EXPECT_EQ(r.files.size(), kMaxIncludeFiles);
+  EXPECT_NE(d.to_string().find("more than 256 files in one rule set"), std::string::npos)
+      << d.to_string();
 }
 
 }  // namespace

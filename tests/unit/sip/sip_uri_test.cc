@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
+
+#include "common/sanitizer.h"
+#include "sip/sip_header_values.h"
+
 namespace sipwall {
 namespace {
 
@@ -91,6 +97,29 @@ TEST(SipUri, OtherSchemesNeedOnlyUricCharacters) {
   EXPECT_FALSE(sip_uri_is_valid("http://a?b=c", false));
   EXPECT_TRUE(sip_uri_is_valid("http://a?b=c", true));
 }
+
+// The `lim` overloads may load up to lim; a lim the caller got wrong is caught in debug builds
+// (before the value's end) and under ASan (past the allocation), not read silently.
+#ifndef NDEBUG
+TEST(SipLimDeathTest, LimBeforeTheEndOfTheValueIsCaught) {
+  const std::string uri = "sip:alice@example.com";
+  EXPECT_DEATH(sip_uri_is_valid(uri, true, uri.data() + 3), "lim before the end");
+  size_t vias = 0;
+  EXPECT_DEATH(sip_check_via(uri, vias, uri.data()), "lim before the end");
+}
+#ifdef SIPWALL_ASAN
+TEST(SipLimDeathTest, LimPastTheAllocationIsCaught) {
+  constexpr std::string_view kUri = "sip:alice@example.com";
+  const auto buf = std::make_unique<char[]>(kUri.size());  // exactly the value, then a redzone
+  std::memcpy(buf.get(), kUri.data(), kUri.size());
+  const std::string_view v(buf.get(), kUri.size());
+  EXPECT_TRUE(sip_uri_is_valid(v, true, v.data() + v.size()));
+  EXPECT_DEATH(sip_uri_is_valid(v, true, v.data() + v.size() + 16), "lim past readable memory");
+  EXPECT_DEATH(sip_name_addr_is_valid(v, false, v.data() + v.size() + 1),
+               "lim past readable memory");
+}
+#endif
+#endif
 
 }  // namespace
 }  // namespace sipwall
