@@ -95,7 +95,9 @@ int bench_mix(const TrafficMix& mix, const Args& args, const Ports& ports, rte_m
                     ClockMode::replay,
                     mix.times,
                     kNanosPerSecond,
-                    {}};
+                    {},
+                    {},
+                    0};
   auto worker = std::make_unique<Worker>(setup, *policy.policy);
   // One untimed pass warms caches and tables; its verdicts show what the mix exercises.
   timed_passes(mbufs, 0.0, [&](std::span<rte_mbuf*> b) { worker->filter_burst(b); });

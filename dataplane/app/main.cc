@@ -21,6 +21,7 @@
 #include "app_options.h"
 #include "control_socket.h"
 #include "counters_report.h"
+#include "exception_tables.h"
 #include "metrics.h"
 #include "offline_mode.h"
 #include "port_setup.h"
@@ -63,10 +64,7 @@ Totals sum(const std::vector<std::unique_ptr<Worker>>& workers) {
   Totals t;
   for (const auto& w : workers) {
     t.filter += w->counters();
-    t.io.rx_outside += w->io().rx_outside;
-    t.io.rx_inside += w->io().rx_inside;
-    t.io.tx_sent += w->io().tx_sent;
-    t.io.tx_failed += w->io().tx_failed;
+    t.io += w->io();
   }
   return t;
 }
@@ -108,8 +106,17 @@ int run_live(int argc, char** argv) {
   if (!Worker::register_sequence_field()) return fail("cannot register the mbuf field");
   err = setup_port(roles.outside, {queues, queues}, pool);
   if (err.empty()) err = setup_port(roles.inside, {queues, queues}, pool);
-  if (err.empty() && roles.punt) err = setup_port(*roles.punt, {1, queues}, pool);
+  // A tap punt port is the exception path both ways: every worker polls its own RX queue.
+  const bool tap_punt = roles.punt && is_tap_port(*roles.punt);
+  if (err.empty() && roles.punt) {
+    err = setup_port(*roles.punt, {tap_punt ? queues : uint16_t{1}, queues}, pool);
+  }
   if (!err.empty()) return fail(err);
+  ExceptionTables exception;
+  if (tap_punt) {
+    err = exception.start(*roles.punt, roles.outside, reloader->current().config(), options.live);
+    if (!err.empty()) return fail(err);
+  }
 
   const auto first = reloader->status();
   std::printf("sipwall-dataplane: rules %s (%s)\n", first.source.c_str(), first.version.c_str());
@@ -123,7 +130,15 @@ int run_live(int argc, char** argv) {
   const size_t counter_slots = reloader->slots().capacity();
   try {
     for (uint16_t q = 0; q < queues; ++q) {
-      WorkerSetup setup{roles, q, true, ClockMode::tsc, {}, 0, reloader->feed(q)};
+      WorkerSetup setup{roles,
+                        q,
+                        true,
+                        ClockMode::tsc,
+                        {},
+                        0,
+                        reloader->feed(q),
+                        exception.shared(),
+                        options.live.idle_sleep_us};
       workers.push_back(std::make_unique<Worker>(setup, reloader->current(), counter_slots));
     }
   } catch (const std::exception& e) {

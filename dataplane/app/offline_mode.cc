@@ -142,7 +142,9 @@ int run_offline(const AppOptions& options, const std::string& program) {
                         ClockMode::capture,
                         scan.packet_times,
                         0,
-                        {}};
+                        {},
+                        {},
+                        0};
       // Every rule set used in the run stays alive to its end: verdicts name rules by them.
       struct Generation {
         LoadedRules rules;

@@ -19,6 +19,17 @@ constexpr size_t kMaxFrame = 64 * 1024;
 
 }  // namespace
 
+IoCounters& IoCounters::operator+=(const IoCounters& o) {
+  rx_outside += o.rx_outside;
+  rx_inside += o.rx_inside;
+  tx_sent += o.tx_sent;
+  tx_failed += o.tx_failed;
+  rx_punt += o.rx_punt;
+  idle_sleeps += o.idle_sleeps;
+  exception += o.exception;
+  return *this;
+}
+
 bool Worker::register_sequence_field() {
   static const rte_mbuf_dynfield desc = {"sipwall_rx_seq", sizeof(uint64_t), alignof(uint64_t), 0};
   g_seq_offset = rte_mbuf_dynfield_register(&desc);
@@ -33,6 +44,22 @@ Worker::Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t coun
       linear_(kMaxBurst * kMaxFrame) {
   to_inside_.reserve(kQueueCapacity);
   to_punt_.reserve(kQueueCapacity);
+  to_outside_.reserve(kQueueCapacity);
+  const ExceptionShared& shared = setup.exception;
+  if (shared.macs && shared.tap_flows && setup.ports.punt) {
+    exception_.emplace(shared.tap_mac, *shared.macs, *shared.tap_flows);
+  }
+}
+
+IoCounters Worker::io() const {
+  IoCounters io = io_;
+  if (exception_) io.exception = exception_->counters();
+  return io;
+}
+
+ServiceView Worker::service_view() const {
+  const FilterPolicy& policy = pipeline_.policy();
+  return {policy.config().service_addresses, &policy.classifier()};
 }
 
 Nanos Worker::tsc_now() const {
@@ -60,16 +87,35 @@ void Worker::decide(uint64_t cookie, const Decision& decision) {
   if (observer_) observer_(sequence_of(m), decision);  // offline only, where the field is set
   switch (decision.verdict) {
     case Verdict::pass:
-      to_inside_.push_back(m);
-      if (to_inside_.size() == kQueueCapacity) send(to_inside_, setup_.ports.inside);
+      // The filter passes what is not signaling; addressed to the tap, that is not served.
+      if (exception_ && exception_->to_tap_mac({rte_pktmbuf_mtod(m, const uint8_t*),
+                                                std::min<size_t>(m->data_len, 6)})) {
+        exception_->count_filtered_pass();
+        rte_pktmbuf_free(m);
+        break;
+      }
+      push(to_inside_, m, setup_.ports.inside);
       break;
     case Verdict::punt:
-      to_punt_.push_back(m);
-      if (to_punt_.size() == kQueueCapacity) send(to_punt_, setup_.ports.punt);
+      push(to_punt_, m, setup_.ports.punt);
       break;
     case Verdict::drop:
       rte_pktmbuf_free(m);
       break;
+  }
+}
+
+void Worker::push(std::vector<rte_mbuf*>& queue, rte_mbuf* m, std::optional<uint16_t> port) {
+  queue.push_back(m);
+  if (queue.size() == kQueueCapacity) send(queue, port);
+}
+
+void Worker::punt_copy(rte_mbuf* m) {
+  rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+  if (copy) {
+    push(to_punt_, copy, setup_.ports.punt);
+  } else {
+    ++io_.tx_failed;  // the pool is empty: the copy is lost, the original goes on
   }
 }
 
@@ -92,6 +138,7 @@ void Worker::send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port) {
 void Worker::flush_all() {
   if (!to_inside_.empty()) send(to_inside_, setup_.ports.inside);
   if (!to_punt_.empty()) send(to_punt_, setup_.ports.punt);
+  if (!to_outside_.empty()) send(to_outside_, setup_.ports.outside);
 }
 
 void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
@@ -114,16 +161,39 @@ void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
   const Nanos burst_now = live ? tsc_now() : 0;
   std::array<PacketRef, kMaxBurst> refs;
   const size_t n = std::min(pkts.size(), kMaxBurst);
+  const ServiceView service = exception_ ? service_view() : ServiceView{};
+  size_t judged = 0;
   for (size_t i = 0; i < n; ++i) {
     // The sequence number is only read by the offline observer; writing it live would touch the
     // mbuf's second cache line for nothing.
     rte_mbuf* m = pkts[i];
     const uint64_t seq = next_seq_++;
-    refs[i] = PacketRef{frame_of(m, i), reinterpret_cast<uint64_t>(m),
+    const PacketRef ref{frame_of(m, judged), reinterpret_cast<uint64_t>(m),
                         live ? burst_now : packet_time(seq)};
+    if (exception_) {
+      switch (exception_->ingress(BridgeSide::outside, ref.frame, service, ref.now)) {
+        case TapIngress::bridge_copy:
+          punt_copy(m);
+          break;
+        case TapIngress::bridge:
+        case TapIngress::signaling:
+          break;
+        case TapIngress::reply:
+        case TapIngress::icmp_error:
+        case TapIngress::neighbor:
+          push(to_punt_, m, setup_.ports.punt);
+          continue;
+        case TapIngress::not_served:
+          rte_pktmbuf_free(m);
+          continue;
+      }
+    }
+    refs[judged++] = ref;
   }
-  pipeline_.process_burst(std::span<const PacketRef>(refs.data(), n), *this);
-  pipeline_.expire(refs[n - 1].now, *this);
+  if (judged > 0) {
+    pipeline_.process_burst(std::span<const PacketRef>(refs.data(), judged), *this);
+    pipeline_.expire(refs[judged - 1].now, *this);
+  }
   flush_all();
   if (pkts.size() > n) filter_burst(pkts.subspan(n));
 }
@@ -137,15 +207,90 @@ void Worker::expire_while_idle() {
   flush_all();
 }
 
-void Worker::forward_inside_burst() {
+uint16_t Worker::forward_inside_burst() {
   std::array<rte_mbuf*, kBurstSize> pkts;
   const uint16_t n = rte_eth_rx_burst(setup_.ports.inside, setup_.queue, pkts.data(), kBurstSize);
-  if (n == 0) return;
+  if (n == 0) return 0;
   io_.rx_inside += n;
-  const uint16_t sent = rte_eth_tx_burst(setup_.ports.outside, setup_.queue, pkts.data(), n);
-  io_.tx_sent += sent;
-  io_.tx_failed += n - sent;
-  for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+  if (!exception_) {
+    const uint16_t sent = rte_eth_tx_burst(setup_.ports.outside, setup_.queue, pkts.data(), n);
+    io_.tx_sent += sent;
+    io_.tx_failed += n - sent;
+    for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+    return n;
+  }
+  // The core is trusted: its frames are not filtered, but only what the tap serves reaches it.
+  const Nanos now = tsc_now();
+  const ServiceView service = service_view();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    switch (exception_->ingress(BridgeSide::inside, frame_of(m, 0), service, now)) {
+      case TapIngress::bridge_copy:
+        punt_copy(m);
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapIngress::bridge:
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapIngress::signaling:
+      case TapIngress::reply:
+      case TapIngress::icmp_error:
+      case TapIngress::neighbor:
+        push(to_punt_, m, setup_.ports.punt);
+        break;
+      case TapIngress::not_served:
+        rte_pktmbuf_free(m);
+        break;
+    }
+  }
+  flush_all();
+  return n;
+}
+
+uint16_t Worker::forward_tap_burst() {
+  std::array<rte_mbuf*, kBurstSize> pkts;
+  const uint16_t n = rte_eth_rx_burst(*setup_.ports.punt, setup_.queue, pkts.data(), kBurstSize);
+  if (n == 0) return 0;
+  io_.rx_punt += n;
+  const Nanos now = tsc_now();
+  const ServiceView service = service_view();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    switch (exception_->egress(frame_of(m, 0), service, now)) {
+      case TapEgress::outside:
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapEgress::inside:
+        push(to_inside_, m, setup_.ports.inside);
+        break;
+      case TapEgress::flood:
+        if (rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX)) {
+          push(to_inside_, copy, setup_.ports.inside);
+        } else {
+          ++io_.tx_failed;
+        }
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapEgress::not_service_source:
+      case TapEgress::malformed:
+        rte_pktmbuf_free(m);
+        break;
+    }
+  }
+  flush_all();
+  return n;
+}
+
+void Worker::idle_backoff(bool idle) {
+  if (!idle) {
+    idle_polls_ = 0;
+    return;
+  }
+  if (setup_.idle_sleep_us == 0 || ++idle_polls_ < kIdlePollsBeforeSleep) return;
+  // Only after a run of empty polls, so a busy link never pays for the system call.
+  idle_polls_ = kIdlePollsBeforeSleep;
+  ++io_.idle_sleeps;
+  rte_delay_us_sleep(setup_.idle_sleep_us);
 }
 
 void Worker::adopt_published_policy() {
@@ -185,7 +330,10 @@ void Worker::run_loop(const std::atomic<bool>& stop) {
     }
     filter_burst(std::span<rte_mbuf*>(pkts.data(), n));
     if (n == 0 && setup_.clock == ClockMode::tsc) expire_while_idle();
-    if (setup_.poll_inside) forward_inside_burst();
+    uint16_t others = 0;
+    if (setup_.poll_inside) others += forward_inside_burst();
+    if (exception_) others += forward_tap_burst();
+    if (setup_.clock == ClockMode::tsc) idle_backoff(n == 0 && others == 0);
     if (setup_.feed.qsbr) rte_rcu_qsbr_quiescent(setup_.feed.qsbr, setup_.feed.thread_id);
     if (offline()) {
       if (io_.rx_outside == expected) break;

@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "bridge/exception_path.h"
 #include "common/time.h"
 #include "pipeline/pipeline.h"
 #include "replay_clock.h"
@@ -42,6 +43,14 @@ struct PolicyFeed {
   unsigned thread_id = 0;
 };
 
+// The exception path's tables, shared by every worker (set live when the punt port is a tap).
+// Without them, the punt port is only written (offline, benchmarks, a pcap punt port).
+struct ExceptionShared {
+  MacTable* macs = nullptr;
+  TapFlowTable* tap_flows = nullptr;
+  MacAddress tap_mac{};
+};
+
 struct WorkerSetup {
   WorkerPorts ports;
   uint16_t queue = 0;
@@ -50,19 +59,31 @@ struct WorkerSetup {
   std::span<const Nanos> packet_times;
   Nanos replay_period = 0;
   PolicyFeed feed;
+  ExceptionShared exception;
+  // Live: after this many polls in a row found every queue empty, sleep idle_sleep_us between
+  // polls (0: busy-poll always), so idle workers leave the CPU to whatever shares it.
+  uint32_t idle_sleep_us = 0;
 };
+
+inline constexpr uint32_t kIdlePollsBeforeSleep = 256;
 
 // Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).
 struct IoCounters {
   uint64_t rx_outside = 0;
   uint64_t rx_inside = 0;
   uint64_t tx_sent = 0;
-  uint64_t tx_failed = 0;  // the TX ring was full: freed, not sent
+  uint64_t tx_failed = 0;  // the TX ring was full (or no mbuf for a copy): freed, not sent
+  uint64_t rx_punt = 0;    // frames the tap (control plane) sent
+  uint64_t idle_sleeps = 0;
+  ExceptionCounters exception;
+
+  IoCounters& operator+=(const IoCounters& o);
 };
 
 // One lcore's poll loop around one Pipeline: RX a burst from the outside port, judge it, TX pass
 // to the inside port and punt to the punt port, free drops; traffic from the inside is
-// forwarded out unfiltered.
+// forwarded out unfiltered. With an exception path (ExceptionShared), the worker also polls its
+// punt RX queue and moves frames between the tap and ports 0/1 as ExceptionPath decides.
 class Worker final : private DecisionSink {
  public:
   using Observer = std::function<void(uint64_t seq, const Decision&)>;
@@ -83,7 +104,8 @@ class Worker final : private DecisionSink {
   void filter_burst(std::span<rte_mbuf*> pkts);
 
   const WorkerCounters& counters() const { return pipeline_.counters(); }
-  const IoCounters& io() const { return io_; }
+  // Counters of the shell, the exception path's included.
+  IoCounters io() const;
   Pipeline& pipeline() { return pipeline_; }
 
   // Registers the mbuf field carrying the RX sequence number; call once after rte_eal_init.
@@ -95,10 +117,16 @@ class Worker final : private DecisionSink {
   // The time of the packet with RX sequence number `seq`; called once per packet, in order.
   Nanos packet_time(uint64_t seq);
   std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
-  void forward_inside_burst();
+  uint16_t forward_inside_burst();
+  uint16_t forward_tap_burst();
+  ServiceView service_view() const;
+  // Queues a copy of `m` for the tap (ARP/ND broadcast the other side needs too).
+  void punt_copy(rte_mbuf* m);
+  void push(std::vector<rte_mbuf*>& queue, rte_mbuf* m, std::optional<uint16_t> port);
   void adopt_published_policy();
   void run_loop(const std::atomic<bool>& stop);
   void expire_while_idle();
+  void idle_backoff(bool idle);
   void send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port);
   void flush_all();
   bool offline() const { return setup_.clock == ClockMode::capture; }
@@ -109,12 +137,15 @@ class Worker final : private DecisionSink {
   Observer observer_;
   BeforePacket before_packet_;
   IoCounters io_;
+  std::optional<ExceptionPath> exception_;
+  uint32_t idle_polls_ = 0;
   uint64_t next_seq_ = 0;
   uint64_t tsc_hz_ = 0;
   uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;
   std::vector<rte_mbuf*> to_punt_;
-  std::vector<uint8_t> linear_;  // one buffer per burst slot for chained frames
+  std::vector<rte_mbuf*> to_outside_;  // exception path: inside and tap frames going out
+  std::vector<uint8_t> linear_;        // one buffer per burst slot for chained frames
 };
 
 }  // namespace sipwall

@@ -29,6 +29,9 @@ struct FilterConfig {
   bool sip_by_content = true;
   bool enforce_pinholes = false;  // stays off until the control plane opens pinholes
   size_t pinhole_capacity = 65536;
+  // The control plane's own addresses, on the punt port's tap: only what is addressed to them
+  // and served reaches the tap (bridge/exception_path.h).
+  std::vector<IpAddress> service_addresses;
   // Keys the source-table hash. Offline runs keep this fixed so they are deterministic; live
   // runs draw a random one so nobody can aim colliding sources at a known hash.
   uint64_t hash_seed = 0x5157'a11d'f10d'0001ULL;
