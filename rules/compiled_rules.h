@@ -47,12 +47,15 @@ struct CompileStats {
 // A rule set ready for the dataplane. Immutable once built; share it behind one pointer.
 struct CompiledRules {
   // ports, sip (profile + limits), acl + acl_default, sip_by_content, limits (the six-class
-  // projection of `limit_plan`, see limits_fit_classes), source prefixes and table size. Fields
-  // the format does not cover (fragments, ban/pinhole capacity, hash seed) keep their defaults.
+  // projection of `limit_plan`, see limits_fit_classes), source prefixes and table sizes, trusted
+  // prefixes, budgets, service addresses and transit. Fields the format does not cover
+  // (fragments, hash seed, pinhole enforcement) keep their defaults.
   FilterConfig filter;
   std::shared_ptr<const SignatureSet> signatures;
   std::vector<SourceLocation> signature_where;  // by RuleIndex: the `signature` statement
   std::vector<std::string> acl_ids;             // by index of filter.acl
+  std::vector<std::string> trust_ids;           // by index of filter.trusted
+  std::vector<std::string> service_ids;         // by index of filter.service_addresses
   LimitPlan limit_plan;
   // True when limit_plan is exactly filter.limits (no method lists beyond INVITE / REGISTER /
   // OPTIONS, one limit per class, global aggregation). Overrides are only in limit_plan.

@@ -150,6 +150,14 @@ RulesResult compile_rules_file(const std::string& path, const CompileOptions& op
   rules.signatures = std::move(signatures);
   for (const SignatureDecl& d : set.signatures) rules.signature_where.push_back(d.where);
   for (const AclDecl& d : set.acl) rules.acl_ids.push_back(d.id);
+  for (const TrustDecl& d : set.trust) {
+    rules.filter.trusted.push_back(d.entry);
+    rules.trust_ids.push_back(d.id);
+  }
+  for (const ServiceDecl& d : set.services) {
+    rules.filter.service_addresses.push_back(d.address);
+    rules.service_ids.push_back(d.id);
+  }
   rules.limit_plan = std::move(plan);
   rules.version = std::move(resolved.version);
   rules.files = std::move(resolved.files);

@@ -83,6 +83,21 @@ const std::vector<StatementSpec>& specs() {
        1,
        {"action", "scope", "pattern", "msg"},
        {"scope", "pattern"}},
+      {"trust", "trust ID PREFIX [reserve=N]", 2, {"reserve"}, {}},
+      {"punt-budget",
+       "punt-budget [messages=N] [bytes=N] [untrusted-share=PERCENT]",
+       0,
+       {"messages", "bytes", "untrusted-share"},
+       {}},
+      {"pass-budget",
+       "pass-budget [messages=N] [bytes=N] [untrusted-share=PERCENT]",
+       0,
+       {"messages", "bytes", "untrusted-share"},
+       {}},
+      {"service", "service ID ADDRESS", 2, {}, {}},
+      {"transit", "transit sip=pass|drop", 0, {"sip"}, {"sip"}},
+      {"tables", "tables [bans=N] [trusted=N] [pinholes=N]", 0, {"bans", "trusted", "pinholes"},
+       {}},
   };
   return kSpecs;
 }
@@ -194,6 +209,7 @@ class Decoder {
       if (!args.ok()) continue;
       decode(st.keyword, args);
     }
+    check_reserves();
     return std::move(out_);
   }
 
@@ -211,6 +227,12 @@ class Decoder {
     if (kw == "allow" || kw == "deny")
       return acl(a, kw == "allow" ? AclAction::allow : AclAction::deny);
     if (kw == "signature") return signature(a);
+    if (kw == "trust") return trust(a);
+    if (kw == "punt-budget") return budget(a, "punt-budget", out_.settings.punt_budget);
+    if (kw == "pass-budget") return budget(a, "pass-budget", out_.settings.pass_budget);
+    if (kw == "service") return service(a);
+    if (kw == "transit") return transit(a);
+    if (kw == "tables") return tables(a);
   }
 
   // ---- values -------------------------------------------------------------------------------
@@ -399,7 +421,118 @@ class Decoder {
     }
   }
 
+  void budget(const Args& a, const std::string& name, BudgetRate& out) {
+    if (const Value* v = a.key("messages")) {
+      const auto n = number(*v, "messages", 1, 100'000'000);
+      if (n && claim_setting(name + " messages", v->where)) out.messages_per_s = *n;
+    }
+    if (const Value* v = a.key("bytes")) {
+      const auto n = number(*v, "bytes", 64, 100'000'000'000ULL);
+      if (n && claim_setting(name + " bytes", v->where)) out.bytes_per_s = *n;
+    }
+    if (const Value* v = a.key("untrusted-share")) {
+      const auto n = number(*v, "untrusted-share", 0, 100);
+      if (n && claim_setting(name + " untrusted-share", v->where)) {
+        out.untrusted_percent = static_cast<uint8_t>(*n);
+      }
+    }
+  }
+
+  void transit(const Args& a) {
+    const Value& v = *a.key("sip");
+    const auto c = choice(v, "transit action", {"pass", "drop"});
+    if (c && claim_setting("transit sip", v.where)) {
+      out_.settings.transit_sip = *c == 0 ? TransitAction::pass : TransitAction::drop;
+    }
+  }
+
+  void tables(const Args& a) {
+    struct Field {
+      std::string_view key;
+      size_t FilterConfig::*member;
+    };
+    static constexpr Field kFields[] = {
+        {"bans", &FilterConfig::ban_capacity},
+        {"trusted", &FilterConfig::trust_capacity},
+        {"pinholes", &FilterConfig::pinhole_capacity},
+    };
+    for (const Field& f : kFields) {
+      const Value* v = a.key(f.key);
+      if (!v) continue;
+      const auto n = number(*v, f.key, 16, 1ULL << 24);
+      if (n && claim_setting("tables " + std::string(f.key), v->where)) {
+        out_.settings.*f.member = static_cast<size_t>(*n);
+      }
+    }
+  }
+
   // ---- stateful statements ------------------------------------------------------------------
+
+  void trust(const Args& a) {
+    const Value& id = a.positional(0);
+    bool ok = claim_id(id);
+    const Value& pv = a.positional(1);
+    const auto p = prefix(pv);
+    ok = p.has_value() && ok;
+    TrustDecl d{id.text, a.statement().where, {}, pv.where};
+    if (p) d.entry.prefix = *p;
+    if (const Value* v = a.key("reserve")) {
+      const auto n = number(*v, "reserve", 0, 100'000'000);
+      ok = n.has_value() && ok;
+      if (n) d.entry.reserve = static_cast<uint32_t>(*n);
+    }
+    if (!ok) return;
+    for (const TrustDecl& prev : out_.trust) {
+      if (prev.entry.prefix == d.entry.prefix) {
+        diags_.error(pv.where, "prefix " + d.entry.prefix.to_string() + " is already trusted by " +
+                                   quoted(prev.id) + " (at " + prev.where.to_string() + ")");
+        return;
+      }
+    }
+    out_.trust.push_back(std::move(d));
+  }
+
+  // Reserves are carved out of the trusted part of the punt budget, so together they must fit
+  // in it; the error points at the first `trust` that goes over, whatever the order.
+  void check_reserves() {
+    const BudgetRate& b = out_.settings.punt_budget;
+    const uint64_t trusted_part = b.messages_per_s * (100 - b.untrusted_percent) / 100;
+    uint64_t sum = 0;
+    for (const TrustDecl& d : out_.trust) {
+      sum += d.entry.reserve;
+      if (sum > trusted_part) {
+        diags_.error(d.where, "trust reserves add up to " + std::to_string(sum) +
+                                  " messages/s here, more than the trusted part of the punt "
+                                  "budget (" +
+                                  std::to_string(trusted_part) +
+                                  " messages/s: punt-budget messages= minus untrusted-share=)");
+        return;
+      }
+    }
+  }
+
+  void service(const Args& a) {
+    const Value& id = a.positional(0);
+    bool ok = claim_id(id);
+    const Value& av = a.positional(1);
+    const auto address =
+        av.kind == TokenKind::word ? IpAddress::parse(av.text) : std::optional<IpAddress>{};
+    if (!address) {
+      diags_.error(av.where, "bad service address " + Args::describe(av) +
+                                 " (expected one IPv4 or IPv6 address, e.g. 192.0.2.10 or "
+                                 "2001:db8::10, no prefix length)");
+      return;
+    }
+    for (const ServiceDecl& prev : out_.services) {
+      if (prev.address == *address) {
+        diags_.error(av.where, "service address " + address->to_string() +
+                                   " is already listed by " + quoted(prev.id) + " (at " +
+                                   prev.where.to_string() + ")");
+        return;
+      }
+    }
+    if (ok) out_.services.push_back({id.text, a.statement().where, *address});
+  }
 
   void limit(const Args& a) {
     const Value& id = a.positional(0);

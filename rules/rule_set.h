@@ -46,6 +46,19 @@ struct AclDecl {
   SourceLocation prefix_where;
 };
 
+struct TrustDecl {
+  std::string id;
+  SourceLocation where;
+  TrustedPrefix entry;
+  SourceLocation prefix_where;
+};
+
+struct ServiceDecl {
+  std::string id;
+  SourceLocation where;
+  IpAddress address;
+};
+
 struct SignatureDecl {
   SignatureRule rule;
   SourceLocation where;
@@ -53,12 +66,15 @@ struct SignatureDecl {
 };
 
 struct RuleSet {
-  // ports, sip, acl_default, sip_by_content, limits.v4_prefix/v6_prefix/table_capacity; the rest
-  // keeps FilterConfig's defaults.
+  // ports, sip, acl_default, sip_by_content, limits.v4_prefix/v6_prefix/table_capacity, the
+  // budgets, transit_sip and the table capacities; the rest keeps FilterConfig's defaults.
+  // `trusted` and `service_addresses` are filled from `trust` / `services` by the compiler.
   FilterConfig settings;
   std::vector<LimitDecl> limits;
   std::vector<OverrideDecl> overrides;
   std::vector<AclDecl> acl;
+  std::vector<TrustDecl> trust;
+  std::vector<ServiceDecl> services;
   std::vector<SignatureDecl> signatures;
 };
 

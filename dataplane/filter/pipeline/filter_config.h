@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "acl/prefix_table.h"
+#include "budget/budget_config.h"
 #include "classify/traffic_classifier.h"
 #include "limit/limit_policy.h"
 #include "limit/token_bucket_table.h"
@@ -29,9 +30,15 @@ struct FilterConfig {
   bool sip_by_content = true;
   bool enforce_pinholes = false;  // stays off until the control plane opens pinholes
   size_t pinhole_capacity = 65536;
-  // The control plane's own addresses, on the punt port's tap: only what is addressed to them
-  // and served reaches the tap (bridge/exception_path.h).
+  size_t trust_capacity = 65536;  // dynamic trusted sources (the control plane adds them)
+  // Static trusted prefixes (`trust`), in rule-file order.
+  std::vector<TrustedPrefix> trusted;
+  BudgetRate punt_budget = kDefaultPuntBudget;  // signaling to the service addresses
+  BudgetRate pass_budget = kDefaultPassBudget;  // transit signaling, when it is passed
+  // The control plane's own addresses (`service`): only signaling to them is punted. Empty:
+  // every destination counts as a service address (all clean signaling is punted).
   std::vector<IpAddress> service_addresses;
+  TransitAction transit_sip = TransitAction::pass;  // signaling to any other address
   // Keys the source-table hash. Offline runs keep this fixed so they are deterministic; live
   // runs draw a random one so nobody can aim colliding sources at a known hash.
   uint64_t hash_seed = 0x5157'a11d'f10d'0001ULL;

@@ -59,6 +59,12 @@ TEST_F(DefaultRules, FilterConfigEqualsTheBuiltInDefaults) {
   EXPECT_EQ(got.enforce_pinholes, want.enforce_pinholes);
   EXPECT_EQ(got.ban_capacity, want.ban_capacity);
   EXPECT_EQ(got.pinhole_capacity, want.pinhole_capacity);
+  EXPECT_EQ(got.trust_capacity, want.trust_capacity);
+  EXPECT_EQ(got.trusted, want.trusted);
+  EXPECT_EQ(got.punt_budget, want.punt_budget);
+  EXPECT_EQ(got.pass_budget, want.pass_budget);
+  EXPECT_EQ(got.service_addresses, want.service_addresses);
+  EXPECT_EQ(got.transit_sip, want.transit_sip);
   EXPECT_EQ(got.hash_seed, want.hash_seed);
   EXPECT_TRUE(result_->rules->limit_plan.overrides.empty());
 }

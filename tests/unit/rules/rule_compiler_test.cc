@@ -88,7 +88,8 @@ TEST(RuleCompiler, GoldenErrorsEveryKind) {
   EXPECT_EQ(errors_of(r),
             "main.rules:1:1: error: unknown statement 'frobnicate' (expected one of include, "
             "profile, sip-limits, ports, sip-by-content, source-prefix, source-table, "
-            "acl-default, limit, override, allow, deny, signature)\n"
+            "acl-default, limit, override, allow, deny, signature, trust, punt-budget, "
+            "pass-budget, service, transit, tables)\n"
             "main.rules:2:37: error: unknown key 'colour' for 'limit' (expected one of class, "
             "methods, rate, burst, ipv4-prefix, ipv6-prefix)\n"
             "main.rules:3:25: error: missing value after 'rate=' (the value follows '=' without "

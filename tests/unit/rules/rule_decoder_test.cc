@@ -101,7 +101,8 @@ TEST(RuleDecoder, GoldenErrors) {
       {"frob x=1\n",
        "d.rules:1:1: error: unknown statement 'frob' (expected one of include, profile, "
        "sip-limits, ports, sip-by-content, source-prefix, source-table, acl-default, limit, "
-       "override, allow, deny, signature)\n"},
+       "override, allow, deny, signature, trust, punt-budget, pass-budget, service, transit, "
+       "tables)\n"},
       {"limit l class=sip rate=1 burst=1 colour=red\n",
        "d.rules:1:34: error: unknown key 'colour' for 'limit' (expected one of class, methods, "
        "rate, burst, ipv4-prefix, ipv6-prefix)\n"},
@@ -184,8 +185,94 @@ TEST(RuleDecoder, GoldenErrors) {
        "d.rules:2:1: error: 'profile' is already set at d.rules:1:1\n"},
       {"ports sip=5060\nports sip-tcp=5070\n",
        "d.rules:2:15: error: 'ports sip-tcp' is already set at d.rules:1:11\n"},
+      // Trust tiers, budgets, service addresses, transit, table sizes.
+      {"trust t 198.51.100.0/33\n",
+       "d.rules:1:9: error: bad prefix '198.51.100.0/33' (expected ADDRESS/LENGTH, e.g. "
+       "192.0.2.0/24 or 2001:db8::/32)\n"},
+      {"trust t 198.51.100.0/24 reserve=lots\n",
+       "d.rules:1:33: error: bad number 'lots' for 'reserve' (expected a whole number from 0 to "
+       "100000000)\n"},
+      {"trust t 198.51.100.0/24 share=5\n",
+       "d.rules:1:25: error: unknown key 'share' for 'trust' (expected one of reserve)\n"},
+      {"trust a 198.51.100.0/24\ntrust b 198.51.100.0/24\n",
+       "d.rules:2:9: error: prefix 198.51.100.0/24 is already trusted by 'a' (at d.rules:1:1)\n"},
+      {"punt-budget messages=1000 untrusted-share=50\ntrust a 192.0.2.0/24 reserve=300\n"
+       "trust b 198.51.100.0/24 reserve=300\n",
+       "d.rules:3:1: error: trust reserves add up to 600 messages/s here, more than the trusted "
+       "part of the punt budget (500 messages/s: punt-budget messages= minus "
+       "untrusted-share=)\n"},
+      {"punt-budget messages=0\n",
+       "d.rules:1:22: error: bad number '0' for 'messages' (expected a whole number from 1 to "
+       "100000000)\n"},
+      {"punt-budget bytes=10\n",
+       "d.rules:1:19: error: bad number '10' for 'bytes' (expected a whole number from 64 to "
+       "100000000000)\n"},
+      {"pass-budget untrusted-share=101\n",
+       "d.rules:1:29: error: bad number '101' for 'untrusted-share' (expected a whole number "
+       "from 0 to 100)\n"},
+      {"punt-budget messages=10\npunt-budget messages=20\n",
+       "d.rules:2:22: error: 'punt-budget messages' is already set at d.rules:1:22\n"},
+      {"service s 192.0.2.0/24\n",
+       "d.rules:1:11: error: bad service address '192.0.2.0/24' (expected one IPv4 or IPv6 "
+       "address, e.g. 192.0.2.10 or 2001:db8::10, no prefix length)\n"},
+      {"service a 2001:db8::10\nservice b 2001:DB8::10\n",
+       "d.rules:2:11: error: service address 2001:db8::10 is already listed by 'a' (at "
+       "d.rules:1:1)\n"},
+      {"service s\n",
+       "d.rules:1:1: error: missing value for 'service' (usage: service ID ADDRESS)\n"},
+      {"transit sip=reject\n",
+       "d.rules:1:13: error: bad transit action 'reject' (expected one of pass, drop)\n"},
+      {"transit\n",
+       "d.rules:1:1: error: 'transit' needs sip= (usage: transit sip=pass|drop)\n"},
+      {"tables bans=8\n",
+       "d.rules:1:13: error: bad number '8' for 'bans' (expected a whole number from 16 to "
+       "16777216)\n"},
+      {"tables routes=100\n",
+       "d.rules:1:8: error: unknown key 'routes' for 'tables' (expected one of bans, trusted, "
+       "pinholes)\n"},
   };
   for (const Case& c : cases) EXPECT_EQ(errors(c.text), c.error) << c.text;
+}
+
+TEST(RuleDecoder, TrustBudgetsServicesTransitTables) {
+  Diagnostics d;
+  const RuleSet s = decode(
+      "trust site:trunk.a 198.51.100.0/24 reserve=2000\n"
+      "trust site:trunk.b 2001:db8:1::/48\n"
+      "punt-budget messages=20000 bytes=10000000 untrusted-share=25\n"
+      "pass-budget messages=90000\n"
+      "service site:svc.v4 192.0.2.10\n"
+      "service site:svc.v6 2001:db8::10\n"
+      "transit sip=drop\n"
+      "tables bans=1024 trusted=2048 pinholes=4096\n",
+      d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_EQ(s.trust.size(), 2u);
+  EXPECT_EQ(s.trust[0].id, "site:trunk.a");
+  EXPECT_EQ(s.trust[0].entry.prefix, *IpPrefix::parse("198.51.100.0/24"));
+  EXPECT_EQ(s.trust[0].entry.reserve, 2000u);
+  EXPECT_EQ(s.trust[1].entry.prefix, *IpPrefix::parse("2001:db8:1::/48"));
+  EXPECT_EQ(s.trust[1].entry.reserve, 0u);
+  EXPECT_EQ(s.settings.punt_budget, (BudgetRate{20000, 10000000, 25}));
+  // Keys not given keep their defaults.
+  EXPECT_EQ(s.settings.pass_budget,
+            (BudgetRate{90000, kDefaultPassBudget.bytes_per_s,
+                        kDefaultPassBudget.untrusted_percent}));
+  ASSERT_EQ(s.services.size(), 2u);
+  EXPECT_EQ(s.services[0].address, *IpAddress::parse("192.0.2.10"));
+  EXPECT_EQ(s.services[1].address, *IpAddress::parse("2001:db8::10"));
+  EXPECT_EQ(s.settings.transit_sip, TransitAction::drop);
+  EXPECT_EQ(s.settings.ban_capacity, 1024u);
+  EXPECT_EQ(s.settings.trust_capacity, 2048u);
+  EXPECT_EQ(s.settings.pinhole_capacity, 4096u);
+}
+
+TEST(RuleDecoder, ReservesMayFillTheTrustedPartExactly) {
+  Diagnostics d;
+  decode("punt-budget messages=1000 untrusted-share=30\ntrust a 192.0.2.0/24 reserve=400\n"
+         "trust b 198.51.100.0/24 reserve=300\n",
+         d);
+  EXPECT_FALSE(d.has_errors()) << d.to_string();
 }
 
 TEST(RuleDecoder, ReportsEveryBadStatement) {
