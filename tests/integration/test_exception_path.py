@@ -38,6 +38,7 @@ import unittest
 from pathlib import Path
 
 BINARY: Path | None = None
+RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 START_TIMEOUT_S = 30
 EXIT_TIMEOUT_S = 30
 REPLY_TIMEOUT_S = 1.0
@@ -257,11 +258,14 @@ class ExceptionPath(unittest.TestCase):
         return run(*cmd, timeout=attempts * REPLY_TIMEOUT_S + 10).stdout.strip()
 
     def test_echo_from_both_sides_and_nothing_else_reaches_the_tap(self) -> None:
+        rules = self.tmp / "service.rules"
+        rules.write_text(f'include "{RULES_DIR / "default.rules"}"\n'
+                         f"service test:svc.v4 {SERVICE_V4}\n"
+                         f"service test:svc.v6 {SERVICE_V6}\n")
         dp = self.start("dataplane", self.ns.exec(self.ns.dp, *dataplane_cmd(
             "exception", ["net_af_packet0,iface=out0,qpairs=2",
                           "net_af_packet1,iface=in0,qpairs=2", "net_tap0,iface=swpunt"],
-            ["--service-address", SERVICE_V4, "--service-address", SERVICE_V6,
-             "--tap-prefix-length", "24/64"])))
+            ["--rules", str(rules), "--tap-prefix-length", "24/64"])))
         # The first periodic counters: signal handlers are installed by then.
         self.assertTrue(dp.wait_for(r"sipwall counters", START_TIMEOUT_S), dp.output())
         addrs = run(*self.ns.exec(self.ns.dp, "ip", "addr", "show", "dev", "swpunt")).stdout
