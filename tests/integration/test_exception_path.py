@@ -310,18 +310,35 @@ class ExceptionPath(unittest.TestCase):
         self.assertGreaterEqual(c.get("from_tap.outside", 0), 2, dp.output())
         self.assertGreaterEqual(c.get("from_tap.inside", 0), 2, dp.output())
         self.assertEqual(c.get("punt", 0), c.get("to_tap.outside.signaling", 0), dp.output())
+        # --idle-sleep-us: the workers slept while the link was quiet.
+        self.assertGreater(c.get("idle_sleeps", 0), 0, dp.output())
 
     def test_readme_live_example_starts_with_two_workers_and_a_tap(self) -> None:
+        """The README's live example, with af_packet ports for its NICs: the tap's addresses
+        (rule file and --service-address), on-link prefixes and default routes are set."""
+        rules = self.tmp / "site.rules"
+        rules.write_text(f'include "{RULES_DIR / "default.rules"}"\n'
+                         f"service site:svc.v4 {SERVICE_V4}\n")
         dp = self.start("dataplane", self.ns.exec(self.ns.dp, *dataplane_cmd(
             "readme", ["net_af_packet0,iface=out0,qpairs=2", "net_af_packet1,iface=in0,qpairs=2",
                        "net_tap0,iface=sipwall-punt"],
-            ["--service-address", SERVICE_V4])))
+            ["--rules", str(rules), "--service-address", SERVICE_V6,
+             "--tap-prefix-length", "24/64", "--tap-gateway", "10.77.0.254",
+             "--tap-gateway", "fd77::fe"])))
         self.assertTrue(dp.wait_for(r"punt=net_tap0 workers=2", START_TIMEOUT_S), dp.output())
         self.assertTrue(dp.wait_for(r"sipwall counters", START_TIMEOUT_S), dp.output())
         link = run(*self.ns.exec(self.ns.dp, "ip", "addr", "show", "dev", "sipwall-punt")).stdout
-        self.assertIn(f"{SERVICE_V4}/32", link)
+        self.assertIn(f"{SERVICE_V4}/24", link)
+        self.assertIn(f"{SERVICE_V6}/64", link)
+        routes = run(*self.ns.exec(self.ns.dp, "ip", "route", "show", "default")).stdout
+        self.assertIn("default via 10.77.0.254 dev sipwall-punt", routes)
+        routes6 = run(*self.ns.exec(self.ns.dp, "ip", "-6", "route", "show", "default")).stdout
+        self.assertIn("default via fd77::fe dev sipwall-punt", routes6)
         self.assertEqual(dp.stop(), 0, dp.output())
         self.assertIn("sipwall counters", dp.output())
+        # The tap and its addresses went with the process.
+        gone = run(*self.ns.exec(self.ns.dp, "ip", "link", "show", "sipwall-punt"), check=False)
+        self.assertNotEqual(gone.returncode, 0)
 
 
 def main() -> None:
