@@ -16,6 +16,8 @@ neighbour discovery on every side, that:
   service address's SIP port, judged by the filter, then the tap's reply by MAC learning);
 * a datagram to the tap on a port it does not serve (a listener on all addresses, as an
   sshd would be) never reaches that listener and is counted as not_served;
+* requests the control plane sends itself (to either side) get their replies through the
+  tap's flow table, and a TCP connection to its SIP port works end to end;
 * the README's live example (two workers, a net_tap punt port) starts and stops cleanly.
 
 Needs root and `ip netns`; skipped with a message otherwise.
@@ -47,7 +49,7 @@ COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
 
 SERVICE_V4, CARRIER_V4, CORE_V4 = "10.77.0.1", "10.77.0.2", "10.77.0.3"
 SERVICE_V6, CARRIER_V6, CORE_V6 = "fd77::1", "fd77::2", "fd77::3"
-SIP_PORT, CLOSED_PORT = 5060, 7777
+SIP_PORT, CLOSED_PORT, PEER_PORT = 5060, 7777, 9999
 
 
 def run(*cmd: str, check: bool = True, timeout: float = 20) -> subprocess.CompletedProcess:
@@ -140,6 +142,46 @@ CLIENT = textwrap.dedent("""
         break
     else:
         print('timeout', flush=True)
+""")
+
+
+# A TCP echo service (one connection at a time), and a client that prints 'echo' when its
+# bytes come back.
+TCP_ECHO_SERVER = textwrap.dedent("""
+    import socket, sys
+    addr, port = sys.argv[1], int(sys.argv[2])
+    s = socket.socket(socket.AF_INET6 if ':' in addr else socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(4)
+    print('ready', flush=True)
+    while True:
+        c, _ = s.accept()
+        c.settimeout(5)
+        try:
+            data = c.recv(65535)
+            c.sendall(data)
+        except OSError:
+            pass
+        c.close()
+""")
+
+TCP_CLIENT = textwrap.dedent("""
+    import socket, sys
+    dst, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    data = b'OPTIONS sip:x SIP/2.0\\r\\n\\r\\n'
+    try:
+        with socket.create_connection((dst, port), timeout=timeout) as s:
+            s.sendall(data)
+            got = b''
+            while len(got) < len(data):
+                chunk = s.recv(65535)
+                if not chunk:
+                    break
+                got += chunk
+        print('echo' if got == data else 'mismatch', flush=True)
+    except OSError as e:
+        print('error', type(e).__name__, flush=True)
 """)
 
 
@@ -312,6 +354,39 @@ class ExceptionPath(unittest.TestCase):
         self.assertEqual(c.get("punt", 0), c.get("to_tap.outside.signaling", 0), dp.output())
         # --idle-sleep-us: the workers slept while the link was quiet.
         self.assertGreater(c.get("idle_sleeps", 0), 0, dp.output())
+
+    def test_the_control_plane_opens_flows_and_hears_their_replies(self) -> None:
+        """Replies to requests the control plane sends itself reach it (the tap's flow table),
+        from both sides; a TCP connection to its SIP port works end to end."""
+        dp = self.start("dataplane", self.ns.exec(self.ns.dp, *dataplane_cmd(
+            "flows", ["net_af_packet0,iface=out0,qpairs=2", "net_af_packet1,iface=in0,qpairs=2",
+                      "net_tap0,iface=swpunt"],
+            ["--service-address", SERVICE_V4, "--service-address", SERVICE_V6,
+             "--tap-prefix-length", "24/64"])))
+        self.assertTrue(dp.wait_for(r"sipwall counters", START_TIMEOUT_S), dp.output())
+        peers = [(self.ns.carrier, CARRIER_V4), (self.ns.carrier, CARRIER_V6),
+                 (self.ns.core, CORE_V4), (self.ns.core, CORE_V6)]
+        for ns, addr in peers:
+            server = self.start(f"echo-{addr}", self.ns.exec(
+                ns, sys.executable, "-c", ECHO_SERVER, str(PEER_PORT), addr))
+            self.assertTrue(server.wait_for("ready", 10), server.output())
+        for _, addr in peers:
+            with self.subTest(peer=addr):
+                self.assertEqual(self.client(self.ns.dp, addr, PEER_PORT, "query", ATTEMPTS),
+                                 "echo", dp.output())
+        tcp = self.start("tcp-echo", self.ns.exec(self.ns.dp, sys.executable, "-c",
+                                                  TCP_ECHO_SERVER, SERVICE_V4, str(SIP_PORT)))
+        self.assertTrue(tcp.wait_for("ready", 10), tcp.output())
+        out = run(*self.ns.exec(self.ns.carrier, sys.executable, "-c", TCP_CLIENT, SERVICE_V4,
+                                str(SIP_PORT), "10"), timeout=30).stdout.strip()
+        self.assertEqual(out, "echo", dp.output())
+
+        self.assertEqual(dp.stop(), 0, dp.output())
+        c = parse_counters(dp.output())
+        self.assertGreaterEqual(c.get("to_tap.outside.reply", 0), 2, dp.output())
+        self.assertGreaterEqual(c.get("to_tap.inside.reply", 0), 2, dp.output())
+        self.assertGreaterEqual(c.get("to_tap.outside.signaling", 0), 3, dp.output())  # TCP
+        self.assertEqual(c.get("to_tap.outside.not_served", 0), 0, dp.output())
 
     def test_readme_live_example_starts_with_two_workers_and_a_tap(self) -> None:
         """The README's live example, with af_packet ports for its NICs: the tap's addresses
