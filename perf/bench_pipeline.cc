@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
       rte_pktmbuf_pool_create("bench_pool", static_cast<unsigned>(args.packets) + 4096, 256, 0,
                               RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   Ports ports{0, 1, 2};
-  if (!pool || !Worker::register_sequence_field()) {
+  if (!pool) {
     std::fprintf(stderr, "bench: mbuf setup failed\n");
     return 1;
   }

@@ -103,7 +103,6 @@ int run_live(int argc, char** argv) {
   rte_mempool* pool = rte_pktmbuf_pool_create("sipwall_pool", pool_size, 256, 0,
                                               RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
   if (!pool) return fail("cannot create the mbuf pool: " + std::string(rte_strerror(rte_errno)));
-  if (!Worker::register_sequence_field()) return fail("cannot register the mbuf field");
   err = setup_port(roles.outside, {queues, queues}, pool);
   if (err.empty()) err = setup_port(roles.inside, {queues, queues}, pool);
   // A tap punt port is the exception path both ways: every worker polls its own RX queue.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "capture_scan.h"
+#include "offline_driver.h"
 #include "offline_report.h"
 #include "port_setup.h"
 #include "rule_loading.h"
@@ -127,7 +128,6 @@ int run_offline(const AppOptions& options, const std::string& program) {
     std::string err;
     if (!outside || !inside || !punt) err = "virtual devices did not come up";
     if (err.empty() && !pool) err = "cannot create the mbuf pool";
-    if (err.empty() && !Worker::register_sequence_field()) err = "cannot register mbuf field";
     for (const auto port : {outside, inside, punt}) {
       if (err.empty()) err = setup_port(*port, PortQueues{1, 1}, pool);
     }
@@ -139,8 +139,8 @@ int run_offline(const AppOptions& options, const std::string& program) {
       WorkerSetup setup{WorkerPorts{*outside, *inside, *punt},
                         0,
                         false,
-                        ClockMode::capture,
-                        scan.packet_times,
+                        ClockMode::tsc,  // unused: OfflineDriver brings the capture clock
+                        {},
                         0,
                         {},
                         {},
@@ -160,7 +160,8 @@ int run_offline(const AppOptions& options, const std::string& program) {
       } catch (const std::exception& e) {
         return fail(std::string("cannot build the filter: ") + e.what());
       }
-      worker->set_observer([&](uint64_t seq, const Decision& d) {
+      OfflineDriver driver(*worker, scan.packet_times);
+      driver.set_observer([&](uint64_t seq, const Decision& d) {
         if (seq >= verdicts.size() || verdicts[seq].decided) {
           ++out_of_range;
           return;
@@ -171,7 +172,7 @@ int run_offline(const AppOptions& options, const std::string& program) {
       // the policy between packets, keep the old rules when the new ones are refused.
       std::ofstream reload_log(options.offline.out_dir + "/reloads.jsonl", std::ios::trunc);
       size_t next_reload = 0;
-      worker->set_before_packet([&](uint64_t seq) {
+      driver.set_before_packet([&](uint64_t seq) {
         const auto& schedule = options.offline.reloads;
         for (; next_reload < schedule.size() && schedule[next_reload].before_packet == seq + 1;
              ++next_reload) {
@@ -196,9 +197,8 @@ int run_offline(const AppOptions& options, const std::string& program) {
           }
         }
       });
-      const std::atomic<bool> never_stop{false};
-      worker->run(never_stop);
-      const uint64_t received = worker->io().rx_outside;
+      driver.run();
+      const uint64_t received = driver.received();
       const WorkerCounters& counted = worker->counters();
       if (received != scan.packet_times.size()) {
         status = fail("read " + std::to_string(received) + " of " +

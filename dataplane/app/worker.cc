@@ -2,16 +2,9 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_mbuf_dyn.h>
 
 namespace sipwall {
 namespace {
-
-int g_seq_offset = -1;
-
-uint64_t& sequence_of(rte_mbuf* m) {
-  return *RTE_MBUF_DYNFIELD(m, g_seq_offset, uint64_t*);
-}
 
 // A datagram can release this many held fragments at once; TX queues flush before overflowing.
 constexpr size_t kQueueCapacity = 4 * 1024;
@@ -28,12 +21,6 @@ IoCounters& IoCounters::operator+=(const IoCounters& o) {
   idle_sleeps += o.idle_sleeps;
   exception += o.exception;
   return *this;
-}
-
-bool Worker::register_sequence_field() {
-  static const rte_mbuf_dynfield desc = {"sipwall_rx_seq", sizeof(uint64_t), alignof(uint64_t), 0};
-  g_seq_offset = rte_mbuf_dynfield_register(&desc);
-  return g_seq_offset >= 0;
 }
 
 Worker::Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots)
@@ -68,11 +55,6 @@ Nanos Worker::tsc_now() const {
   return tsc / tsc_hz_ * kNanosPerSecond + tsc % tsc_hz_ * kNanosPerSecond / tsc_hz_;
 }
 
-Nanos Worker::packet_time(uint64_t seq) {
-  if (setup_.clock == ClockMode::capture) return setup_.packet_times[seq];
-  return replay_.next();
-}
-
 std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {
   if (m->nb_segs == 1) return {rte_pktmbuf_mtod(m, const uint8_t*), m->data_len};
   // A chained (jumbo) frame is copied whole into this burst slot's own buffer.
@@ -83,8 +65,10 @@ std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {
 }
 
 void Worker::decide(uint64_t cookie, const Decision& decision) {
-  auto* m = reinterpret_cast<rte_mbuf*>(cookie);
-  if (observer_) observer_(sequence_of(m), decision);  // offline only, where the field is set
+  route(reinterpret_cast<rte_mbuf*>(cookie), decision);
+}
+
+void Worker::route(rte_mbuf* m, const Decision& decision) {
   switch (decision.verdict) {
     case Verdict::pass:
       // The filter passes what is not signaling; addressed to the tap, that is not served.
@@ -143,19 +127,6 @@ void Worker::flush_all() {
 
 void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
   if (pkts.empty()) return;
-  if (offline()) {
-    // Offline, expiry runs before every packet so the result never depends on burst sizes.
-    for (rte_mbuf* m : pkts) {
-      const uint64_t seq = next_seq_++;
-      sequence_of(m) = seq;
-      const Nanos now = packet_time(seq);
-      if (before_packet_) before_packet_(seq);
-      pipeline_.expire(now, *this);
-      pipeline_.process(frame_of(m, 0), reinterpret_cast<uint64_t>(m), now, *this);
-    }
-    flush_all();
-    return;
-  }
   // Live, one TSC read per burst is precise enough for rates and costs far less than per packet.
   const bool live = setup_.clock == ClockMode::tsc;
   const Nanos burst_now = live ? tsc_now() : 0;
@@ -164,12 +135,9 @@ void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
   const ServiceView service = exception_ ? service_view() : ServiceView{};
   size_t judged = 0;
   for (size_t i = 0; i < n; ++i) {
-    // The sequence number is only read by the offline observer; writing it live would touch the
-    // mbuf's second cache line for nothing.
     rte_mbuf* m = pkts[i];
-    const uint64_t seq = next_seq_++;
     const PacketRef ref{frame_of(m, judged), reinterpret_cast<uint64_t>(m),
-                        live ? burst_now : packet_time(seq)};
+                        live ? burst_now : replay_.next()};
     if (exception_) {
       switch (exception_->ingress(BridgeSide::outside, ref.frame, service, ref.now)) {
         case TapIngress::bridge_copy:
@@ -313,21 +281,12 @@ void Worker::run(const std::atomic<bool>& stop) {
 
 void Worker::run_loop(const std::atomic<bool>& stop) {
   std::array<rte_mbuf*, kBurstSize> pkts;
-  const uint64_t expected = setup_.packet_times.size();
-  // Offline, the PMD returns nothing once the file is read; give up if packets went missing.
-  constexpr uint32_t kOfflineIdlePolls = 100'000;
-  uint32_t idle = 0;
   while (!stop.load(std::memory_order_relaxed)) {
     // A burst is judged wholly by one policy: the switch happens only here, between bursts.
     if (setup_.feed.current) adopt_published_policy();
     const uint16_t n =
         rte_eth_rx_burst(setup_.ports.outside, setup_.queue, pkts.data(), kBurstSize);
     io_.rx_outside += n;
-    if (offline() && io_.rx_outside > expected) {
-      // More packets than the pre-scan counted: never index past the timestamp table.
-      for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(pkts[i]);
-      break;
-    }
     filter_burst(std::span<rte_mbuf*>(pkts.data(), n));
     if (n == 0 && setup_.clock == ClockMode::tsc) expire_while_idle();
     uint16_t others = 0;
@@ -335,15 +294,6 @@ void Worker::run_loop(const std::atomic<bool>& stop) {
     if (exception_) others += forward_tap_burst();
     if (setup_.clock == ClockMode::tsc) idle_backoff(n == 0 && others == 0);
     if (setup_.feed.qsbr) rte_rcu_qsbr_quiescent(setup_.feed.qsbr, setup_.feed.thread_id);
-    if (offline()) {
-      if (io_.rx_outside == expected) break;
-      idle = n == 0 ? idle + 1 : 0;
-      if (idle == kOfflineIdlePolls) break;
-    }
-  }
-  if (offline()) {
-    pipeline_.drain(*this);  // fragments of datagrams the capture never completed
-    flush_all();
   }
 }
 

@@ -6,7 +6,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -26,12 +25,11 @@ struct WorkerPorts {
   std::optional<uint16_t> punt;
 };
 
-// Where a worker's time comes from: one clock source per run (see DESIGN.md).
+// Where a worker's time comes from when it judges bursts: one clock source per run. Offline
+// replay does not go through the burst path at all: OfflineDriver brings the capture's clock.
 enum class ClockMode : uint8_t {
-  tsc,      // live: the TSC, read per packet
-  capture,  // offline: packet_times[i] for the i-th packet received (0-based); the worker stops
-            // once every packet of the capture was received and decided
-  replay,   // benchmarks: packet_times repeated, each repetition `replay_period` later
+  tsc,     // live: the TSC, read once per burst
+  replay,  // benchmarks: packet_times repeated, each repetition `replay_period` later
 };
 
 // How a live worker learns of a rule reload: it reads `current` before each burst and adopts a
@@ -86,37 +84,31 @@ struct IoCounters {
 // punt RX queue and moves frames between the tap and ports 0/1 as ExceptionPath decides.
 class Worker final : private DecisionSink {
  public:
-  using Observer = std::function<void(uint64_t seq, const Decision&)>;
-  using BeforePacket = std::function<void(uint64_t seq)>;
-
   // This worker is worker `setup.queue` of `policy` (and of every policy published later).
   Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots = 0);
 
-  // Offline only: hears every decision with the packet's 0-based RX sequence number.
-  void set_observer(Observer observer) { observer_ = std::move(observer); }
-  // Offline only: runs before each packet is judged (e.g. a reload scheduled at that packet).
-  void set_before_packet(BeforePacket hook) { before_packet_ = std::move(hook); }
-
-  // Polls until `stop` is set, or (offline) until every packet of the capture was decided.
+  // The live poll loop: polls its queues until `stop` is set.
   void run(const std::atomic<bool>& stop);
 
   // Judges one burst from the outside port and sends or frees every decided packet.
   void filter_burst(std::span<rte_mbuf*> pkts);
+
+  // For a driver that judges packets itself (offline replay): sends or frees a decided packet
+  // as the verdict says, and flushes the TX queues.
+  void route(rte_mbuf* m, const Decision& decision);
+  void flush_all();
+  // The frame's bytes (a chained mbuf copied into burst slot `slot`'s buffer).
+  std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
+  const WorkerSetup& setup() const { return setup_; }
 
   const WorkerCounters& counters() const { return pipeline_.counters(); }
   // Counters of the shell, the exception path's included.
   IoCounters io() const;
   Pipeline& pipeline() { return pipeline_; }
 
-  // Registers the mbuf field carrying the RX sequence number; call once after rte_eal_init.
-  static bool register_sequence_field();
-
  private:
   void decide(uint64_t cookie, const Decision& decision) override;
   Nanos tsc_now() const;
-  // The time of the packet with RX sequence number `seq`; called once per packet, in order.
-  Nanos packet_time(uint64_t seq);
-  std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
   uint16_t forward_inside_burst();
   uint16_t forward_tap_burst();
   ServiceView service_view() const;
@@ -128,18 +120,13 @@ class Worker final : private DecisionSink {
   void expire_while_idle();
   void idle_backoff(bool idle);
   void send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port);
-  void flush_all();
-  bool offline() const { return setup_.clock == ClockMode::capture; }
 
   WorkerSetup setup_;
   Pipeline pipeline_;
   ReplayClock replay_;  // ClockMode::replay only
-  Observer observer_;
-  BeforePacket before_packet_;
   IoCounters io_;
   std::optional<ExceptionPath> exception_;
   uint32_t idle_polls_ = 0;
-  uint64_t next_seq_ = 0;
   uint64_t tsc_hz_ = 0;
   uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;
