@@ -54,12 +54,13 @@ struct WorkerSetup {
   uint16_t queue = 0;
   bool poll_inside = true;
   ClockMode clock = ClockMode::tsc;
-  std::span<const Nanos> packet_times;
+  std::span<const Nanos> packet_times;  // ClockMode::replay only
   Nanos replay_period = 0;
   PolicyFeed feed;
   ExceptionShared exception;
-  // Live: after this many polls in a row found every queue empty, sleep idle_sleep_us between
-  // polls (0: busy-poll always), so idle workers leave the CPU to whatever shares it.
+  // Live: after kIdlePollsBeforeSleep polls in a row found every queue empty, sleep
+  // idle_sleep_us between polls (0: busy-poll always), so idle workers leave the CPU to
+  // whatever shares it.
   uint32_t idle_sleep_us = 0;
 };
 
