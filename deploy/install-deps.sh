@@ -17,7 +17,7 @@ packages=(
   # tests
   googletest libgtest-dev libgmock-dev python3 jq curl
   # lab and end-to-end peers
-  iproute2 sip-tester tshark tcpdump kamailio kamailio-tls-modules openssl
+  iproute2 ethtool sip-tester tshark tcpdump kamailio kamailio-tls-modules openssl
 )
 
 export DEBIAN_FRONTEND=noninteractive

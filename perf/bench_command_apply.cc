@@ -87,7 +87,10 @@ int run(int argc, char** argv) {
   if (auto e = channel.create_mailboxes(queues); !e.empty()) return 1;
   std::vector<std::unique_ptr<Worker>> workers;
   for (uint16_t q = 0; q < queues; ++q) {
-    WorkerSetup setup{WorkerPorts{0, 1, 2}, q, true, ClockMode::tsc, {}, 0, {}, channel.mailbox(q)};
+    WorkerSetup setup;
+    setup.ports = WorkerPorts{0, 1, 2};
+    setup.queue = q;
+    setup.mailbox = channel.mailbox(q);
     workers.push_back(std::make_unique<Worker>(setup, *built.policy));
   }
   for (size_t i = 0; i < lcores.size(); ++i) {

@@ -151,6 +151,27 @@ AppOptionsParse parse_app_options(std::span<const std::string> args) {
       } else {
         o.overrides.max_compile_ms = n;
       }
+    } else if (a == "--service-address" || a == "--tap-gateway") {
+      const auto address = value(v) ? IpAddress::parse(v) : std::nullopt;
+      if (!address) return fail(a + " needs an IPv4 or IPv6 address");
+      (a == "--service-address" ? o.overrides.service_addresses : o.live.tap_gateways)
+          .push_back(*address);
+    } else if (a == "--tap-prefix-length") {
+      // V4LEN/V6LEN, e.g. 24/64: the subnet the service addresses are on-link in.
+      const auto slash = value(v) ? v.find('/') : std::string::npos;
+      unsigned v4 = 0, v6 = 0;
+      if (slash == std::string::npos || !parse_number(std::string_view(v).substr(0, slash), v4) ||
+          !parse_number(std::string_view(v).substr(slash + 1), v6) || v4 == 0 || v4 > 32 ||
+          v6 == 0 || v6 > 128) {
+        return fail("--tap-prefix-length needs V4LEN/V6LEN (1-32/1-128), e.g. 24/64");
+      }
+      o.live.tap_v4_prefix = static_cast<uint8_t>(v4);
+      o.live.tap_v6_prefix = static_cast<uint8_t>(v6);
+    } else if (a == "--idle-sleep-us") {
+      if (!value(v) || !parse_number(v, o.live.idle_sleep_us) || o.live.idle_sleep_us == 0 ||
+          o.live.idle_sleep_us > 100'000) {
+        return fail("--idle-sleep-us needs microseconds from 1 to 100000");
+      }
     } else if (a == "--enforce-pinholes") {
       o.overrides.enforce_pinholes = true;
     } else {
@@ -191,6 +212,8 @@ void FilterOverrides::apply(FilterConfig& config) const {
     }
   }
   config.acl.insert(config.acl.end(), acl.begin(), acl.end());
+  config.service_addresses.insert(config.service_addresses.end(), service_addresses.begin(),
+                                  service_addresses.end());
   if (enforce_pinholes) config.enforce_pinholes = true;
 }
 
@@ -214,6 +237,11 @@ std::string usage_text(const std::string& program) {
          "  --state-file PATH       keep bans, trusted sources and pinholes across restarts:\n"
          "                          loaded at start, written every 5 s and at exit\n"
          "  --no-watch-rules        do not reload when a rule file changes (SIGHUP still does)\n"
+         "  --idle-sleep-us N       sleep N us between polls once the queues were empty for a\n"
+         "                          while (default: busy-poll); for CPUs shared with SIP peers\n"
+         "  --tap-prefix-length V4/V6   on-link prefix of the service addresses on the net_tap\n"
+         "                          punt port (default 32/128)\n"
+         "  --tap-gateway ADDR      default route of the tap via ADDR (repeatable, per family)\n"
          "\n"
          "Offline: writes DIR/pass.pcap, punt.pcap, drop.pcap, verdicts.jsonl, summary.json;\n"
          "time comes from the packet timestamps, so a run is deterministic.\n"
@@ -234,6 +262,7 @@ std::string usage_text(const std::string& program) {
          "  --acl-deny PREFIX            drop everything from this source (repeatable)\n"
          "  --ipv4-prefix N, --ipv6-prefix N   source aggregation for limits (default 32, 64)\n"
          "  --enforce-pinholes           drop media to ports the control plane did not open\n"
+         "  --service-address ADDR       a control-plane address on the punt port (repeatable)\n"
          "  --max-signatures N, --max-compile-ms N   refuse a rule set over this budget\n"
          "  --help, --version\n";
 }

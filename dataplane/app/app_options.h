@@ -22,6 +22,10 @@ struct LiveOptions {
   std::string control_group;                       // also admitted to the control socket
   std::string state_file;                          // dynamic state saved/restored; empty = none
   bool watch_rules = true;                         // reload when a rule file changes
+  uint32_t idle_sleep_us = 0;                      // 0: busy-poll (WorkerSetup::idle_sleep_us)
+  uint8_t tap_v4_prefix = 32;                      // on-link prefix of the tap's addresses
+  uint8_t tap_v6_prefix = 128;
+  std::vector<IpAddress> tap_gateways;  // default routes of the tap (one per family)
 };
 
 // A reload in an offline run, so reloads can be proven deterministically: the rule file is
@@ -60,7 +64,8 @@ struct FilterOverrides {
   std::optional<size_t> source_table_size;
   std::optional<uint8_t> v4_prefix;
   std::optional<uint8_t> v6_prefix;
-  std::vector<AclEntry> acl;  // added to the rule file's ACL
+  std::vector<AclEntry> acl;                 // added to the rule file's ACL
+  std::vector<IpAddress> service_addresses;  // added to the rule file's service addresses
   bool enforce_pinholes = false;
   // Compile budget for every rule load and reload (0: the default of the rule compiler).
   size_t max_signatures = 0;

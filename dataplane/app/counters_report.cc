@@ -50,6 +50,20 @@ std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
   }
   add("tx_sent", io.tx_sent);
   add("tx_failed", io.tx_failed);
+  add("rx_punt", io.rx_punt);  // frames the tap sent
+  add_detail("", "idle_sleeps", io.idle_sleeps);
+  // The exception path, per direction: to the tap by the port a frame came from, and from it.
+  for (const auto side : {BridgeSide::outside, BridgeSide::inside}) {
+    const std::string prefix = side == BridgeSide::outside ? "to_tap.outside." : "to_tap.inside.";
+    for (size_t i = 1; i < kTapIngressCount; ++i) {
+      const auto r = static_cast<TapIngress>(i);
+      add_detail(prefix, to_string(r), io.exception.in(side, r));
+    }
+  }
+  for (size_t i = 0; i < kTapEgressCount; ++i) {
+    const auto r = static_cast<TapEgress>(i);
+    add_detail("from_tap.", to_string(r), io.exception.out(r));
+  }
   for (size_t i = 0; i < filter.signature_hits.size(); ++i) {
     if (filter.signature_hits[i] == 0 && filter.signature_alerts[i] == 0) continue;
     const std::string name = "signature." + rule_id(static_cast<RuleIndex>(i));

@@ -28,6 +28,7 @@
 #include "control/protocol/reply.h"
 #include "control_socket.h"
 #include "counters_report.h"
+#include "exception_tables.h"
 #include "metrics.h"
 #include "port_set.h"
 #include "rule_file_watcher.h"
@@ -76,10 +77,7 @@ Totals sum(const std::vector<std::unique_ptr<Worker>>& workers) {
   Totals t;
   for (const auto& w : workers) {
     t.filter += w->counters();
-    t.io.rx_outside += w->io().rx_outside;
-    t.io.rx_inside += w->io().rx_inside;
-    t.io.tx_sent += w->io().tx_sent;
-    t.io.tx_failed += w->io().tx_failed;
+    t.io += w->io();
   }
   return t;
 }
@@ -289,11 +287,19 @@ int run_live(int argc, char** argv) {
   if (!roles.punt && rte_eth_dev_count_avail() > 2) roles.punt = 2;
   PortSet ports;
   err = ports.create_pool("sipwall_pool", 8192 * (queues + 1) - 1);
-  if (err.empty() && !Worker::register_sequence_field()) err = "cannot register the mbuf field";
   if (err.empty()) err = ports.start(roles.outside, {queues, queues});
   if (err.empty()) err = ports.start(roles.inside, {queues, queues});
-  if (err.empty() && roles.punt) err = ports.start(*roles.punt, {1, queues});
+  // A tap punt port is the exception path both ways: every worker polls its own RX queue.
+  const bool tap_punt = roles.punt && is_tap_port(*roles.punt);
+  if (err.empty() && roles.punt) {
+    err = ports.start(*roles.punt, {tap_punt ? queues : uint16_t{1}, queues});
+  }
   if (!err.empty()) return fail(err);
+  ExceptionTables exception;
+  if (tap_punt) {
+    err = exception.start(*roles.punt, roles.outside, reloader->current().config(), options.live);
+    if (!err.empty()) return fail(err);
+  }
 
   const auto first = reloader->status();
   say("rules " + first.source + " (" + first.version + ")");
@@ -312,8 +318,17 @@ int run_live(int argc, char** argv) {
   const auto budgets = std::make_unique<SharedBudgets>();
   try {
     for (uint16_t q = 0; q < queues; ++q) {
-      WorkerSetup setup{roles, q,         true, ClockMode::tsc, {}, 0, reloader->feed(q),
-                        channel.mailbox(q), budgets.get()};
+      WorkerSetup setup{roles,
+                        q,
+                        true,
+                        ClockMode::tsc,
+                        {},
+                        0,
+                        reloader->feed(q),
+                        channel.mailbox(q),
+                        budgets.get(),
+                        exception.shared(),
+                        options.live.idle_sleep_us};
       workers.push_back(
           std::make_unique<Worker>(setup, reloader->current(), reloader->slots().capacity()));
     }

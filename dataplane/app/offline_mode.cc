@@ -19,6 +19,7 @@
 #include "capture_scan.h"
 #include "control/protocol/command.h"
 #include "control/protocol/reply.h"
+#include "offline_driver.h"
 #include "offline_report.h"
 #include "port_set.h"
 #include "rule_loading.h"
@@ -183,20 +184,16 @@ int run_offline(const AppOptions& options, const std::string& program) {
   const auto punt = port_by_name("net_null_punt0");
   if (!outside || !inside || !punt) return fail("virtual devices did not come up");
   if (auto e = ports.create_pool("offline_pool", kOfflinePoolSize); !e.empty()) return fail(e);
-  if (!Worker::register_sequence_field()) return fail("cannot register mbuf field");
   for (const auto port : {outside, inside, punt}) {
     if (auto e = ports.start(*port, PortQueues{1, 1}); !e.empty()) return fail(e);
   }
 
   std::vector<PacketVerdict> verdicts(scan.packet_times.size());
   uint64_t out_of_range = 0;
-  WorkerSetup setup{WorkerPorts{*outside, *inside, *punt},
-                    0,
-                    false,
-                    ClockMode::capture,
-                    scan.packet_times,
-                    0,
-                    {}};
+  // The clock fields stay unused: OfflineDriver brings the capture clock.
+  WorkerSetup setup;
+  setup.ports = WorkerPorts{*outside, *inside, *punt};
+  setup.poll_inside = false;
   // Every rule set used in the run stays alive to its end: verdicts name rules by them.
   struct Generation {
     LoadedRules rules;
@@ -214,7 +211,8 @@ int run_offline(const AppOptions& options, const std::string& program) {
   }
   // A ban's id is read while the drop is decided: its handle names a table position.
   std::unordered_map<uint64_t, std::string> ban_ids;
-  worker->set_observer([&](uint64_t seq, const Decision& d) {
+  OfflineDriver driver(*worker, scan.packet_times);
+  driver.set_observer([&](uint64_t seq, const Decision& d) {
     if (seq >= verdicts.size() || verdicts[seq].decided) {
       ++out_of_range;
       return;
@@ -271,13 +269,12 @@ int run_offline(const AppOptions& options, const std::string& program) {
                               scan.packet_times.front()));
     }
   };
-  worker->set_before_packet([&](uint64_t seq) {
+  driver.set_before_packet([&](uint64_t seq) {
     apply_reloads(seq);
     apply_commands(seq);
   });
-  const std::atomic<bool> never_stop{false};
-  worker->run(never_stop);
-  const uint64_t received = worker->io().rx_outside;
+  driver.run();
+  const uint64_t received = driver.received();
   const WorkerCounters& counted = worker->counters();
   if (received != scan.packet_times.size()) {
     return fail("read " + std::to_string(received) + " of " +

@@ -2,6 +2,9 @@
 
 #include <rte_ethdev.h>
 
+#include <algorithm>
+#include <string_view>
+
 namespace sipwall {
 namespace {
 
@@ -19,6 +22,31 @@ std::string port_name(uint16_t port) {
   char name[RTE_ETH_NAME_MAX_LEN] = {};
   if (rte_eth_dev_get_name_by_port(port, name) != 0) return "?";
   return name;
+}
+
+bool is_tap_port(uint16_t port) {
+  rte_eth_dev_info info{};
+  return rte_eth_dev_info_get(port, &info) == 0 && info.driver_name != nullptr &&
+         std::string_view(info.driver_name) == "net_tap";
+}
+
+unsigned port_ifindex(uint16_t port) {
+  rte_eth_dev_info info{};
+  return rte_eth_dev_info_get(port, &info) == 0 ? info.if_index : 0;
+}
+
+std::array<uint8_t, 6> port_mac(uint16_t port) {
+  rte_ether_addr mac{};
+  rte_eth_macaddr_get(port, &mac);
+  std::array<uint8_t, 6> out{};
+  std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), out.begin());
+  return out;
+}
+
+uint16_t port_mtu(uint16_t port) {
+  uint16_t mtu = RTE_ETHER_MTU;
+  rte_eth_dev_get_mtu(port, &mtu);
+  return mtu;
 }
 
 std::string setup_port(uint16_t port, PortQueues queues, rte_mempool* pool) {

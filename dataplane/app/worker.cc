@@ -2,18 +2,11 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_mbuf_dyn.h>
 
 #include "worker_mailbox.h"
 
 namespace sipwall {
 namespace {
-
-int g_seq_offset = -1;
-
-uint64_t& sequence_of(rte_mbuf* m) {
-  return *RTE_MBUF_DYNFIELD(m, g_seq_offset, uint64_t*);
-}
 
 // A datagram can release this many held fragments at once; TX queues flush before overflowing.
 constexpr size_t kQueueCapacity = 4 * 1024;
@@ -21,10 +14,15 @@ constexpr size_t kMaxFrame = 64 * 1024;
 
 }  // namespace
 
-bool Worker::register_sequence_field() {
-  static const rte_mbuf_dynfield desc = {"sipwall_rx_seq", sizeof(uint64_t), alignof(uint64_t), 0};
-  g_seq_offset = rte_mbuf_dynfield_register(&desc);
-  return g_seq_offset >= 0;
+IoCounters& IoCounters::operator+=(const IoCounters& o) {
+  rx_outside += o.rx_outside;
+  rx_inside += o.rx_inside;
+  tx_sent += o.tx_sent;
+  tx_failed += o.tx_failed;
+  rx_punt += o.rx_punt;
+  idle_sleeps += o.idle_sleeps;
+  exception += o.exception;
+  return *this;
 }
 
 Worker::Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots)
@@ -35,17 +33,28 @@ Worker::Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t coun
       linear_(kMaxBurst * kMaxFrame) {
   to_inside_.reserve(kQueueCapacity);
   to_punt_.reserve(kQueueCapacity);
+  to_outside_.reserve(kQueueCapacity);
+  const ExceptionShared& shared = setup.exception;
+  if (shared.macs && shared.tap_flows && setup.ports.punt) {
+    exception_.emplace(shared.tap_mac, *shared.macs, *shared.tap_flows);
+  }
+}
+
+IoCounters Worker::io() const {
+  IoCounters io = io_;
+  if (exception_) io.exception = exception_->counters();
+  return io;
+}
+
+ServiceView Worker::service_view() const {
+  const FilterPolicy& policy = pipeline_.policy();
+  return {policy.config().service_addresses, &policy.classifier()};
 }
 
 Nanos Worker::tsc_now() const {
   // Split so the multiplication cannot overflow: the remainder is below the TSC frequency.
   const uint64_t tsc = rte_rdtsc();
   return tsc / tsc_hz_ * kNanosPerSecond + tsc % tsc_hz_ * kNanosPerSecond / tsc_hz_;
-}
-
-Nanos Worker::packet_time(uint64_t seq) {
-  if (setup_.clock == ClockMode::capture) return setup_.packet_times[seq];
-  return replay_.next();
 }
 
 std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {
@@ -58,20 +67,41 @@ std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {
 }
 
 void Worker::decide(uint64_t cookie, const Decision& decision) {
-  auto* m = reinterpret_cast<rte_mbuf*>(cookie);
-  if (observer_) observer_(sequence_of(m), decision);  // offline only, where the field is set
+  route(reinterpret_cast<rte_mbuf*>(cookie), decision);
+}
+
+void Worker::route(rte_mbuf* m, const Decision& decision) {
   switch (decision.verdict) {
     case Verdict::pass:
-      to_inside_.push_back(m);
-      if (to_inside_.size() == kQueueCapacity) send(to_inside_, setup_.ports.inside);
+      // The filter passes what is not signaling; addressed to the tap, that is not served.
+      if (exception_ && exception_->to_tap_mac({rte_pktmbuf_mtod(m, const uint8_t*),
+                                                std::min<size_t>(m->data_len, 6)})) {
+        exception_->count_filtered_pass();
+        rte_pktmbuf_free(m);
+        break;
+      }
+      push(to_inside_, m, setup_.ports.inside);
       break;
     case Verdict::punt:
-      to_punt_.push_back(m);
-      if (to_punt_.size() == kQueueCapacity) send(to_punt_, setup_.ports.punt);
+      push(to_punt_, m, setup_.ports.punt);
       break;
     case Verdict::drop:
       rte_pktmbuf_free(m);
       break;
+  }
+}
+
+void Worker::push(std::vector<rte_mbuf*>& queue, rte_mbuf* m, std::optional<uint16_t> port) {
+  queue.push_back(m);
+  if (queue.size() == kQueueCapacity) send(queue, port);
+}
+
+void Worker::punt_copy(rte_mbuf* m) {
+  rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+  if (copy) {
+    push(to_punt_, copy, setup_.ports.punt);
+  } else {
+    ++io_.tx_failed;  // the pool is empty: the copy is lost, the original goes on
   }
 }
 
@@ -94,38 +124,46 @@ void Worker::send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port) {
 void Worker::flush_all() {
   if (!to_inside_.empty()) send(to_inside_, setup_.ports.inside);
   if (!to_punt_.empty()) send(to_punt_, setup_.ports.punt);
+  if (!to_outside_.empty()) send(to_outside_, setup_.ports.outside);
 }
 
 void Worker::filter_burst(std::span<rte_mbuf*> pkts) {
   if (pkts.empty()) return;
-  if (offline()) {
-    // Offline, expiry runs before every packet so the result never depends on burst sizes.
-    for (rte_mbuf* m : pkts) {
-      const uint64_t seq = next_seq_++;
-      sequence_of(m) = seq;
-      const Nanos now = packet_time(seq);
-      if (before_packet_) before_packet_(seq);
-      pipeline_.expire(now, *this);
-      pipeline_.process(frame_of(m, 0), reinterpret_cast<uint64_t>(m), now, *this);
-    }
-    flush_all();
-    return;
-  }
   // Live, one TSC read per burst is precise enough for rates and costs far less than per packet.
   const bool live = setup_.clock == ClockMode::tsc;
   const Nanos burst_now = live ? tsc_now() : 0;
   std::array<PacketRef, kMaxBurst> refs;
   const size_t n = std::min(pkts.size(), kMaxBurst);
+  const ServiceView service = exception_ ? service_view() : ServiceView{};
+  size_t judged = 0;
   for (size_t i = 0; i < n; ++i) {
-    // The sequence number is only read by the offline observer; writing it live would touch the
-    // mbuf's second cache line for nothing.
     rte_mbuf* m = pkts[i];
-    const uint64_t seq = next_seq_++;
-    refs[i] = PacketRef{frame_of(m, i), reinterpret_cast<uint64_t>(m),
-                        live ? burst_now : packet_time(seq)};
+    const PacketRef ref{frame_of(m, judged), reinterpret_cast<uint64_t>(m),
+                        live ? burst_now : replay_.next()};
+    if (exception_) {
+      switch (exception_->ingress(BridgeSide::outside, ref.frame, service, ref.now)) {
+        case TapIngress::bridge_copy:
+          punt_copy(m);
+          break;
+        case TapIngress::bridge:
+        case TapIngress::signaling:
+          break;
+        case TapIngress::reply:
+        case TapIngress::icmp_error:
+        case TapIngress::neighbor:
+          push(to_punt_, m, setup_.ports.punt);
+          continue;
+        case TapIngress::not_served:
+          rte_pktmbuf_free(m);
+          continue;
+      }
+    }
+    refs[judged++] = ref;
   }
-  pipeline_.process_burst(std::span<const PacketRef>(refs.data(), n), *this);
-  pipeline_.expire(refs[n - 1].now, *this);
+  if (judged > 0) {
+    pipeline_.process_burst(std::span<const PacketRef>(refs.data(), judged), *this);
+    pipeline_.expire(refs[judged - 1].now, *this);
+  }
   flush_all();
   if (pkts.size() > n) filter_burst(pkts.subspan(n));
 }
@@ -139,15 +177,90 @@ void Worker::expire_while_idle() {
   flush_all();
 }
 
-void Worker::forward_inside_burst() {
+uint16_t Worker::forward_inside_burst() {
   std::array<rte_mbuf*, kBurstSize> pkts;
   const uint16_t n = rte_eth_rx_burst(setup_.ports.inside, setup_.queue, pkts.data(), kBurstSize);
-  if (n == 0) return;
+  if (n == 0) return 0;
   io_.rx_inside += n;
-  const uint16_t sent = rte_eth_tx_burst(setup_.ports.outside, setup_.queue, pkts.data(), n);
-  io_.tx_sent += sent;
-  io_.tx_failed += n - sent;
-  for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+  if (!exception_) {
+    const uint16_t sent = rte_eth_tx_burst(setup_.ports.outside, setup_.queue, pkts.data(), n);
+    io_.tx_sent += sent;
+    io_.tx_failed += n - sent;
+    for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+    return n;
+  }
+  // The core is trusted: its frames are not filtered, but only what the tap serves reaches it.
+  const Nanos now = tsc_now();
+  const ServiceView service = service_view();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    switch (exception_->ingress(BridgeSide::inside, frame_of(m, 0), service, now)) {
+      case TapIngress::bridge_copy:
+        punt_copy(m);
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapIngress::bridge:
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapIngress::signaling:
+      case TapIngress::reply:
+      case TapIngress::icmp_error:
+      case TapIngress::neighbor:
+        push(to_punt_, m, setup_.ports.punt);
+        break;
+      case TapIngress::not_served:
+        rte_pktmbuf_free(m);
+        break;
+    }
+  }
+  flush_all();
+  return n;
+}
+
+uint16_t Worker::forward_tap_burst() {
+  std::array<rte_mbuf*, kBurstSize> pkts;
+  const uint16_t n = rte_eth_rx_burst(*setup_.ports.punt, setup_.queue, pkts.data(), kBurstSize);
+  if (n == 0) return 0;
+  io_.rx_punt += n;
+  const Nanos now = tsc_now();
+  const ServiceView service = service_view();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    switch (exception_->egress(frame_of(m, 0), service, now)) {
+      case TapEgress::outside:
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapEgress::inside:
+        push(to_inside_, m, setup_.ports.inside);
+        break;
+      case TapEgress::flood:
+        if (rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX)) {
+          push(to_inside_, copy, setup_.ports.inside);
+        } else {
+          ++io_.tx_failed;
+        }
+        push(to_outside_, m, setup_.ports.outside);
+        break;
+      case TapEgress::not_service_source:
+      case TapEgress::malformed:
+        rte_pktmbuf_free(m);
+        break;
+    }
+  }
+  flush_all();
+  return n;
+}
+
+void Worker::idle_backoff(bool idle) {
+  if (!idle) {
+    idle_polls_ = 0;
+    return;
+  }
+  if (setup_.idle_sleep_us == 0 || ++idle_polls_ < kIdlePollsBeforeSleep) return;
+  // Only after a run of empty polls, so a busy link never pays for the system call.
+  idle_polls_ = kIdlePollsBeforeSleep;
+  ++io_.idle_sleeps;
+  rte_delay_us_sleep(setup_.idle_sleep_us);
 }
 
 void Worker::adopt_published_policy() {
@@ -170,10 +283,6 @@ void Worker::run(const std::atomic<bool>& stop) {
 
 void Worker::run_loop(const std::atomic<bool>& stop) {
   std::array<rte_mbuf*, kBurstSize> pkts;
-  const uint64_t expected = setup_.packet_times.size();
-  // Offline, the PMD returns nothing once the file is read; give up if packets went missing.
-  constexpr uint32_t kOfflineIdlePolls = 100'000;
-  uint32_t idle = 0;
   while (!stop.load(std::memory_order_relaxed)) {
     // A burst is judged wholly by one policy: the switch happens only here, between bursts.
     if (setup_.feed.current) adopt_published_policy();
@@ -181,24 +290,13 @@ void Worker::run_loop(const std::atomic<bool>& stop) {
     const uint16_t n =
         rte_eth_rx_burst(setup_.ports.outside, setup_.queue, pkts.data(), kBurstSize);
     io_.rx_outside += n;
-    if (offline() && io_.rx_outside > expected) {
-      // More packets than the pre-scan counted: never index past the timestamp table.
-      for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(pkts[i]);
-      break;
-    }
     filter_burst(std::span<rte_mbuf*>(pkts.data(), n));
     if (n == 0 && setup_.clock == ClockMode::tsc) expire_while_idle();
-    if (setup_.poll_inside) forward_inside_burst();
+    uint16_t others = 0;
+    if (setup_.poll_inside) others += forward_inside_burst();
+    if (exception_) others += forward_tap_burst();
+    if (setup_.clock == ClockMode::tsc) idle_backoff(n == 0 && others == 0);
     if (setup_.feed.qsbr) rte_rcu_qsbr_quiescent(setup_.feed.qsbr, setup_.feed.thread_id);
-    if (offline()) {
-      if (io_.rx_outside == expected) break;
-      idle = n == 0 ? idle + 1 : 0;
-      if (idle == kOfflineIdlePolls) break;
-    }
-  }
-  if (offline()) {
-    pipeline_.drain(*this);  // fragments of datagrams the capture never completed
-    flush_all();
   }
 }
 

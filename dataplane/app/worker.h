@@ -6,11 +6,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "bridge/exception_path.h"
 #include "common/time.h"
 #include "pipeline/pipeline.h"
 #include "replay_clock.h"
@@ -25,12 +25,11 @@ struct WorkerPorts {
   std::optional<uint16_t> punt;
 };
 
-// Where a worker's time comes from: one clock source per run (see DESIGN.md).
+// Where a worker's time comes from when it judges bursts: one clock source per run. Offline
+// replay does not go through the burst path at all: OfflineDriver brings the capture's clock.
 enum class ClockMode : uint8_t {
-  tsc,      // live: the TSC, read per packet
-  capture,  // offline: packet_times[i] for the i-th packet received (0-based); the worker stops
-            // once every packet of the capture was received and decided
-  replay,   // benchmarks: packet_times repeated, each repetition `replay_period` later
+  tsc,     // live: the TSC, read once per burst
+  replay,  // benchmarks: packet_times repeated, each repetition `replay_period` later
 };
 
 // How a live worker learns of a rule reload: it reads `current` before each burst and adopts a
@@ -44,82 +43,102 @@ struct PolicyFeed {
 
 class WorkerMailbox;
 
+// The exception path's tables, shared by every worker (set live when the punt port is a tap).
+// Without them, the punt port is only written (offline, benchmarks, a pcap punt port).
+struct ExceptionShared {
+  MacTable* macs = nullptr;
+  TapFlowTable* tap_flows = nullptr;
+  MacAddress tap_mac{};
+};
+
 struct WorkerSetup {
   WorkerPorts ports;
   uint16_t queue = 0;
   bool poll_inside = true;
   ClockMode clock = ClockMode::tsc;
-  std::span<const Nanos> packet_times;
+  std::span<const Nanos> packet_times;  // ClockMode::replay only
   Nanos replay_period = 0;
   PolicyFeed feed;
   WorkerMailbox* mailbox = nullptr;  // live: dynamic-state updates, applied between bursts
   // The punt/pass budgets every worker shares (owned by the caller); nullptr: this worker's own.
   SharedBudgets* budgets = nullptr;
+  ExceptionShared exception;
+  // Live: after kIdlePollsBeforeSleep polls in a row found every queue empty, sleep
+  // idle_sleep_us between polls (0: busy-poll always), so idle workers leave the CPU to
+  // whatever shares it.
+  uint32_t idle_sleep_us = 0;
 };
+
+inline constexpr uint32_t kIdlePollsBeforeSleep = 256;
 
 // Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).
 struct IoCounters {
   uint64_t rx_outside = 0;
   uint64_t rx_inside = 0;
   uint64_t tx_sent = 0;
-  uint64_t tx_failed = 0;  // the TX ring was full: freed, not sent
+  uint64_t tx_failed = 0;  // the TX ring was full (or no mbuf for a copy): freed, not sent
+  uint64_t rx_punt = 0;    // frames the tap (control plane) sent
+  uint64_t idle_sleeps = 0;
+  ExceptionCounters exception;
+
+  IoCounters& operator+=(const IoCounters& o);
 };
 
 // One lcore's poll loop around one Pipeline: RX a burst from the outside port, judge it, TX pass
 // to the inside port and punt to the punt port, free drops; traffic from the inside is
-// forwarded out unfiltered.
+// forwarded out unfiltered. With an exception path (ExceptionShared), the worker also polls its
+// punt RX queue and moves frames between the tap and ports 0/1 as ExceptionPath decides.
 class Worker final : private DecisionSink {
  public:
-  using Observer = std::function<void(uint64_t seq, const Decision&)>;
-  using BeforePacket = std::function<void(uint64_t seq)>;
-
   // This worker is worker `setup.queue` of `policy` (and of every policy published later).
   Worker(const WorkerSetup& setup, const FilterPolicy& policy, size_t counter_slots = 0);
 
-  // Offline only: hears every decision with the packet's 0-based RX sequence number.
-  void set_observer(Observer observer) { observer_ = std::move(observer); }
-  // Offline only: runs before each packet is judged (e.g. a reload scheduled at that packet).
-  void set_before_packet(BeforePacket hook) { before_packet_ = std::move(hook); }
-
-  // Polls until `stop` is set, or (offline) until every packet of the capture was decided.
+  // The live poll loop: polls its queues until `stop` is set.
   void run(const std::atomic<bool>& stop);
 
   // Judges one burst from the outside port and sends or frees every decided packet.
   void filter_burst(std::span<rte_mbuf*> pkts);
 
-  const WorkerCounters& counters() const { return pipeline_.counters(); }
-  const IoCounters& io() const { return io_; }
-  Pipeline& pipeline() { return pipeline_; }
+  // For a driver that judges packets itself (offline replay): sends or frees a decided packet
+  // as the verdict says, and flushes the TX queues.
+  void route(rte_mbuf* m, const Decision& decision);
+  void flush_all();
+  // The frame's bytes (a chained mbuf copied into burst slot `slot`'s buffer).
+  std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
+  const WorkerSetup& setup() const { return setup_; }
 
-  // Registers the mbuf field carrying the RX sequence number; call once after rte_eal_init.
-  static bool register_sequence_field();
+  const WorkerCounters& counters() const { return pipeline_.counters(); }
+  // Counters of the shell, the exception path's included.
+  IoCounters io() const;
+  Pipeline& pipeline() { return pipeline_; }
 
  private:
   void decide(uint64_t cookie, const Decision& decision) override;
   Nanos tsc_now() const;
-  // The time of the packet with RX sequence number `seq`; called once per packet, in order.
-  Nanos packet_time(uint64_t seq);
-  std::span<const uint8_t> frame_of(rte_mbuf* m, size_t slot);
-  void forward_inside_burst();
+  uint16_t forward_inside_burst();
+  uint16_t forward_tap_burst();
+  ServiceView service_view() const;
+  // Queues a copy of `m` for the tap (ARP/ND broadcast the other side needs too).
+  void punt_copy(rte_mbuf* m);
+  void push(std::vector<rte_mbuf*>& queue, rte_mbuf* m, std::optional<uint16_t> port);
   void adopt_published_policy();
   void run_loop(const std::atomic<bool>& stop);
   void expire_while_idle();
+  void idle_backoff(bool idle);
   void send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port);
-  void flush_all();
-  bool offline() const { return setup_.clock == ClockMode::capture; }
 
   WorkerSetup setup_;
   Pipeline pipeline_;
   ReplayClock replay_;  // ClockMode::replay only
-  Observer observer_;
-  BeforePacket before_packet_;
   IoCounters io_;
-  uint64_t next_seq_ = 0;
+  std::optional<ExceptionPath> exception_;
+  uint32_t idle_polls_ = 0;
   uint64_t tsc_hz_ = 0;
   uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;
   std::vector<rte_mbuf*> to_punt_;
-  std::vector<uint8_t> linear_;  // one buffer per burst slot for chained frames
+  std::vector<rte_mbuf*> to_outside_;  // exception path: inside and tap frames going out
+  std::vector<uint8_t> linear_;        // one buffer per burst slot for chained frames
 };
 
 }  // namespace sipwall

@@ -66,6 +66,39 @@ TEST(AppOptions, AclEntriesAndSourcePrefixes) {
   EXPECT_NE(both.error.find("10.0.0.0/8"), std::string::npos) << both.error;
 }
 
+TEST(AppOptions, ExceptionPathAndIdleBackoff) {
+  const auto def = parse({});
+  EXPECT_EQ(def.options.live.idle_sleep_us, 0u);  // busy-poll unless asked
+  EXPECT_EQ(def.options.live.tap_v4_prefix, 32);
+  EXPECT_EQ(def.options.live.tap_v6_prefix, 128);
+
+  const auto ok = parse({"--service-address", "198.51.100.1", "--service-address", "2001:db8::1",
+                         "--tap-prefix-length", "24/64", "--tap-gateway", "198.51.100.254",
+                         "--idle-sleep-us", "200"});
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  const AppOptions& o = ok.options;
+  EXPECT_EQ(o.live.idle_sleep_us, 200u);
+  EXPECT_EQ(o.live.tap_v4_prefix, 24);
+  EXPECT_EQ(o.live.tap_v6_prefix, 64);
+  ASSERT_EQ(o.live.tap_gateways.size(), 1u);
+  EXPECT_EQ(o.live.tap_gateways[0], *IpAddress::parse("198.51.100.254"));
+  FilterConfig filter;
+  filter.service_addresses = {*IpAddress::parse("203.0.113.5")};  // from a rule file
+  o.overrides.apply(filter);
+  EXPECT_EQ(filter.service_addresses, (std::vector<IpAddress>{*IpAddress::parse("203.0.113.5"),
+                                                              *IpAddress::parse("198.51.100.1"),
+                                                              *IpAddress::parse("2001:db8::1")}));
+
+  EXPECT_NE(parse({"--service-address", "198.51.100.0/24"}).error, "");
+  EXPECT_NE(parse({"--service-address"}).error, "");
+  EXPECT_NE(parse({"--tap-prefix-length", "24"}).error, "");
+  EXPECT_NE(parse({"--tap-prefix-length", "33/64"}).error, "");
+  EXPECT_NE(parse({"--tap-prefix-length", "24/0"}).error, "");
+  EXPECT_NE(parse({"--tap-gateway", "gw"}).error, "");
+  EXPECT_NE(parse({"--idle-sleep-us", "0"}).error, "");
+  EXPECT_NE(parse({"--idle-sleep-us", "1000000"}).error, "");
+}
+
 TEST(AppOptions, MetricsEndpointDefaultsOnAndCanBeMovedOrTurnedOff) {
   EXPECT_EQ(parse({}).options.live.metrics_address, "127.0.0.1:9464");
   EXPECT_EQ(parse({"--metrics", "0.0.0.0:9100"}).options.live.metrics_address, "0.0.0.0:9100");

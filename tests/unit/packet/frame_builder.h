@@ -10,6 +10,7 @@
 //   std::vector<Bytes> frags = b.udp_fragments(5060, 5060, big_sdp_message, 512);
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -125,6 +126,12 @@ class FrameBuilder {
 
   FrameBuilder() { ipv4("192.0.2.1", "198.51.100.2"); }
 
+  // L2: destination and source MAC addresses (default 02:00:00:00:00:02 and ..:01).
+  FrameBuilder& macs(std::array<uint8_t, 6> dst, std::array<uint8_t, 6> src) {
+    dst_mac_ = dst;
+    src_mac_ = src;
+    return *this;
+  }
   // L2: tags are added outermost first.
   FrameBuilder& vlan(uint16_t tci, uint16_t tpid = kVlan) {
     vlans_.emplace_back(tpid, tci);
@@ -203,7 +210,8 @@ class FrameBuilder {
 
   // Whole frames.
   Bytes ethernet(uint16_t ethertype, std::span<const uint8_t> payload) const {
-    Bytes f = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+    Bytes f(dst_mac_.begin(), dst_mac_.end());
+    f.insert(f.end(), src_mac_.begin(), src_mac_.end());
     for (const auto& [tpid, tci] : vlans_) {
       put16(f, tpid);
       put16(f, tci);
@@ -317,6 +325,8 @@ class FrameBuilder {
   std::vector<std::pair<uint16_t, uint16_t>> vlans_;
   IpAddress src_, dst_;
   Bytes v4_options_;
+  std::array<uint8_t, 6> dst_mac_{0x02, 0, 0, 0, 0, 0x02};
+  std::array<uint8_t, 6> src_mac_{0x02, 0, 0, 0, 0, 0x01};
   std::vector<Ipv6Ext> v6_exts_;
   uint32_t id_ = 0x1234;
   uint8_t ttl_ = 64;
