@@ -17,7 +17,7 @@
 
 namespace sipwall {
 
-// Owns the rule set a live dataplane runs and replaces it atomically (DESIGN.md): a new set is
+// Owns the rule set a live dataplane runs and replaces it atomically (dataplane/ARCHITECTURE.md): a new set is
 // compiled and its policy built here, off the worker cores; it is published with one pointer
 // store; the old policy is freed only after every worker has reported a quiescent state (DPDK
 // QSBR) past the switch, so no packet is ever judged by freed rules or by a mix of two sets.
