@@ -17,10 +17,10 @@
 
 namespace sipwall {
 
-// Owns the rule set a live dataplane runs and replaces it atomically (dataplane/ARCHITECTURE.md): a new set is
-// compiled and its policy built here, off the worker cores; it is published with one pointer
-// store; the old policy is freed only after every worker has reported a quiescent state (DPDK
-// QSBR) past the switch, so no packet is ever judged by freed rules or by a mix of two sets.
+// Owns the rule set a live dataplane runs and replaces it atomically (dataplane/ARCHITECTURE.md): a
+// new set is compiled and its policy built here, off the worker cores; it is published with one
+// pointer store; the old policy is freed only after every worker has reported a quiescent state
+// (DPDK QSBR) past the switch, so no packet is ever judged by freed rules or by a mix of two sets.
 // A set that fails to compile is refused, the old one keeps running, and the failure counted.
 class RuleReloader {
  public:

@@ -3,10 +3,10 @@
 // to the same command and is a fixed point of formatting; turning it into a worker update with
 // any clock never fails for a command that changes state.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <algorithm>
 #include <variant>
 
 #include "control/protocol/command.h"
