@@ -934,6 +934,47 @@ class ControlCommands(OfflineCase):
                                    "not found"])
 
 
+    def test_trust_promotes_a_source_from_exactly_its_packet(self) -> None:
+        """A source promoted with `trust add` before packet N is judged in the trusted tier
+        from N on: under a punt budget that a flood from B keeps empty, A (50/s, inside the
+        trusted part) loses messages as an untrusted sender before N and none after it, while
+        B's drops go on naming the untrusted tier. `trust del` demotes it again."""
+        rules = self.tmp / "budget.rules"
+        rules.write_text("punt-budget messages=100 bytes=100000000 untrusted-share=30\n")
+        cap = mk.Capture("promotion", "a light source beside a flood, under a small budget")
+        packets = []  # (time in us, source)
+        for i in range(150):  # A: 50/s for 3 s
+            packets.append((i * 20_000 + 7, self.A))
+        for i in range(3000):  # B: 1000/s for 3 s
+            packets.append((i * 1_000, self.B))
+        packets.sort()
+        for n, (t, src) in enumerate(packets):
+            msg = mk.sip_request("OPTIONS", src, 40000, seq=n + 1)
+            cap.add(t, mk.sip_udp(src, 40000, msg), mk.PUNT, src)
+        cap.write(self.tmp)
+        promote = next(n for n, (t, _) in enumerate(packets, 1) if t >= 1_000_000)
+        demote = next(n for n, (t, _) in enumerate(packets, 1) if t >= 2_000_000)
+        run = self.run_checked(self.tmp / "promotion.pcap", "promotion", "--rules", str(rules),
+                               "--control-at", f"{promote}:trust add {self.A} ttl=60 as=control",
+                               "--control-at", f"{demote}:trust del {self.A}")
+        by_phase: dict[tuple[str, int], list[tuple[str, str]]] = {}
+        for n, ((_, src), v) in enumerate(zip(packets, run.verdicts), 1):
+            phase = 0 if n < promote else 1 if n < demote else 2
+            by_phase.setdefault((src, phase), []).append((v["verdict"], v["rule"]))
+        a_drops = [len([x for x in by_phase[(self.A, p)] if x[0] == "drop"]) for p in range(3)]
+        self.assertGreater(a_drops[0], 0, "A must compete as an untrusted sender before")
+        self.assertEqual(a_drops[1], 0, "a trusted A within its share loses nothing")
+        self.assertGreater(a_drops[2], 0, "demoted, A competes with B again")
+        for phase in range(3):
+            for verdict, rule in by_phase[(self.A, phase)] + by_phase[(self.B, phase)]:
+                if verdict == "drop":
+                    self.assertEqual(rule, "untrusted")
+        b_punted = len([x for x in by_phase[(self.B, 1)] if x[0] == "punt"])
+        self.assertLess(b_punted, 60, "B keeps to about the untrusted share (30/s) while A is trusted")
+        replies = [c["reply"] for c in self.control_log(run)]
+        self.assertEqual(replies, ["ok", "ok"])
+
+
 class ErrorPaths(OfflineCase):
     """Bad input files fail cleanly: non-zero status and a message on stderr."""
 
