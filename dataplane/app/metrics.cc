@@ -178,7 +178,33 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   MetricFamily rx = counter_family("sipwall_rx_packets_total", "Packets received, by port role");
   add(rx, static_cast<double>(s.io.rx_outside), {{"port", "outside"}});
   add(rx, static_cast<double>(s.io.rx_inside), {{"port", "inside"}});
+  add(rx, static_cast<double>(s.io.rx_punt), {{"port", "punt"}});
   out.push_back(std::move(rx));
+  // The exception path (a net_tap punt port): each frame once, by direction and decision.
+  MetricFamily to_tap = counter_family(
+      "sipwall_tap_ingress_frames_total",
+      "Frames from the outside or inside port the exception path judged, by decision");
+  for (const auto side : {BridgeSide::outside, BridgeSide::inside}) {
+    const std::string side_name = side == BridgeSide::outside ? "outside" : "inside";
+    for (size_t i = 0; i < kTapIngressCount; ++i) {
+      const auto r = static_cast<TapIngress>(i);
+      add(to_tap, static_cast<double>(s.io.exception.in(side, r)),
+          {{"side", side_name}, {"decision", std::string(to_string(r))}});
+    }
+  }
+  out.push_back(std::move(to_tap));
+  MetricFamily from_tap = counter_family("sipwall_tap_egress_frames_total",
+                                         "Frames the tap (control plane) sent, by where they went");
+  for (size_t i = 0; i < kTapEgressCount; ++i) {
+    const auto r = static_cast<TapEgress>(i);
+    add(from_tap, static_cast<double>(s.io.exception.out(r)),
+        {{"decision", std::string(to_string(r))}});
+  }
+  out.push_back(std::move(from_tap));
+  MetricFamily sleeps =
+      counter_family("sipwall_idle_sleeps_total", "Sleeps of idle workers (--idle-sleep-us)");
+  add(sleeps, static_cast<double>(s.io.idle_sleeps));
+  out.push_back(std::move(sleeps));
   MetricFamily tx = counter_family("sipwall_tx_packets_total", "Packets sent, by outcome");
   add(tx, static_cast<double>(s.io.tx_sent), {{"outcome", "sent"}});
   add(tx, static_cast<double>(s.io.tx_failed), {{"outcome", "ring_full"}});

@@ -36,6 +36,10 @@ MetricsSnapshot sample() {
   s.filter.signature_hits[1] = 1;  // the pipeline counts hits by counter slot
   s.filter.sip_errors[static_cast<size_t>(SipError::bad_cseq)] = 4;
   s.io.rx_outside = 3;
+  s.io.rx_punt = 5;
+  s.io.exception.ingress[static_cast<size_t>(BridgeSide::inside)]
+                        [static_cast<size_t>(TapIngress::not_served)] = 6;
+  s.io.exception.egress[static_cast<size_t>(TapEgress::flood)] = 2;
   s.filter.punt_granted[static_cast<size_t>(Tier::trusted)] = 7;
   s.filter.punt_refused[static_cast<size_t>(Tier::untrusted)] = 9;
   s.rule_ids = {"sipwall:a", "sipwall:b"};
@@ -63,6 +67,19 @@ TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
   EXPECT_EQ(value(*hits, "rule", "sipwall:a"), 0);
   EXPECT_EQ(value(*find(fams, "sipwall_malformed_sip_total"), "error", "bad_cseq"), 4);
   EXPECT_EQ(value(*find(fams, "sipwall_rx_packets_total"), "port", "outside"), 3);
+  EXPECT_EQ(value(*find(fams, "sipwall_rx_packets_total"), "port", "punt"), 5);
+  const auto* ingress = find(fams, "sipwall_tap_ingress_frames_total");
+  ASSERT_NE(ingress, nullptr);
+  ASSERT_EQ(ingress->metric.size(), 2 * kTapIngressCount);  // every side and decision
+  double inside_not_served = -1;
+  for (const auto& m : ingress->metric) {
+    if (m.label[0].value == "inside" && m.label[1].value == "not_served") {
+      inside_not_served = m.counter.value;
+    }
+  }
+  EXPECT_EQ(inside_not_served, 6);
+  EXPECT_EQ(value(*find(fams, "sipwall_tap_egress_frames_total"), "decision", "flood"), 2);
+  EXPECT_EQ(value(*find(fams, "sipwall_tap_egress_frames_total"), "decision", "outside"), 0);
   const auto* budget = find(fams, "sipwall_budget_messages_total");
   ASSERT_NE(budget, nullptr);
   ASSERT_EQ(budget->metric.size(), 8u);  // 2 budgets x 2 tiers x granted/refused
