@@ -132,6 +132,9 @@ void ExpiringTable::unlink(uint32_t at, Owner owner) {
 }
 
 size_t ExpiringTable::expire_some(Nanos now, size_t budget) {
+  // Called between every two bursts: an empty table (the usual case for pinholes and trust)
+  // must cost nothing, not `budget` entry reads (they cost mix (a) ~45 ns per RTP packet).
+  if (size_ == 0) return 0;
   size_t removed = 0;
   for (size_t n = std::min(budget, capacity_); n > 0; --n) {
     const TableEntry& e = entries_[cursor_];
