@@ -43,7 +43,9 @@ void MacTable::learn(std::span<const uint8_t, 6> mac, BridgeSide side, Nanos now
     const uint64_t e = s.entry.load(std::memory_order_relaxed);
     const Nanos seen = s.seen.load(std::memory_order_relaxed);
     if ((e & kValidBit) != 0 && (e & kAddressMask) == key) {
-      if (e != entry || now - seen >= kRefreshInterval) {
+      // Workers read their clocks at different moments: one whose `now` is behind the stored
+      // time must not move it back (and rewrite a line every worker reads).
+      if (e != entry || (now > seen && now - seen >= kRefreshInterval)) {
         s.entry.store(entry, std::memory_order_relaxed);
         s.seen.store(now, std::memory_order_relaxed);
       }

@@ -36,6 +36,14 @@ TEST(MacTable, AStationThatMovesIsRelearnedAtOnce) {
   EXPECT_EQ(t.lookup(mac(1), 12), BridgeSide::inside);
 }
 
+TEST(MacTable, AWorkerWithAnOlderClockDoesNotMoveTheLastSightingBack) {
+  MacTable t(64, kAge, 1);
+  const Nanos seen = 10 * kNanosPerSecond;
+  t.learn(mac(1), BridgeSide::outside, seen);
+  t.learn(mac(1), BridgeSide::outside, seen - kNanosPerMilli);  // another worker, a burst earlier
+  EXPECT_EQ(t.lookup(mac(1), seen + kAge - kNanosPerMilli / 2), BridgeSide::outside);
+}
+
 TEST(MacTable, EntriesAgeOutUnlessRefreshed) {
   MacTable t(64, kAge, 1);
   t.learn(mac(1), BridgeSide::outside, 0);
