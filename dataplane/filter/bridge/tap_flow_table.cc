@@ -42,7 +42,9 @@ void TapFlowTable::record(const TapFlow& flow, Nanos now) {
     const uint64_t f = s.fingerprint.load(std::memory_order_relaxed);
     const Nanos expires = s.expires.load(std::memory_order_relaxed);
     if (f == fp) {
-      if (until - expires >= kRefreshInterval || expires > until) {
+      // Only later: a worker whose clock reads behind the one that recorded the flow must not
+      // shorten it (nor rewrite a line other workers read).
+      if (until > expires && until - expires >= kRefreshInterval) {
         s.expires.store(until, std::memory_order_relaxed);
       }
       return;

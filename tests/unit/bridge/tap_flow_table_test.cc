@@ -44,6 +44,14 @@ TEST(TapFlowTable, TrafficOnAFlowKeepsItAlive) {
   EXPECT_FALSE(t.contains(flow(), 2 * kTtl));
 }
 
+TEST(TapFlowTable, AWorkerWithAnOlderClockDoesNotShortenAFlow) {
+  TapFlowTable t(64, kTtl, 1);
+  const Nanos sent = 10 * kNanosPerSecond;
+  t.record(flow(), sent);
+  t.record(flow(), sent - kNanosPerMilli);  // another worker, a burst earlier
+  EXPECT_TRUE(t.contains(flow(), sent + kTtl - kNanosPerMilli / 2));
+}
+
 TEST(TapFlowTable, AFullTableKeepsTheNewestFlows) {
   TapFlowTable t(64, kTtl, 3);
   for (uint16_t p = 0; p < 2000; ++p) t.record(flow(p), p);
