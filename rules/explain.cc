@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "common/path_search.h"
+#include "control/protocol/command.h"
 #include "packet/packet_parser.h"
 #include "rules/rule_compiler.h"
 
@@ -33,6 +34,9 @@ std::string concat(const Parts&... parts) {
   return out;
 }
 
+constexpr std::string_view kUsageText =
+    "usage: sipwall-rules explain FILE --pcap CAPTURE [--control-at N:COMMAND]... "
+    "[--control-file FILE]\n";
 constexpr int kOk = 0;
 constexpr int kFailed = 1;
 constexpr int kUsage = 2;
@@ -70,6 +74,60 @@ std::string field(const std::string& line, std::string_view key) {
   return line.substr(start, line.find('"', start) - start);
 }
 
+// The number after "key": in one JSON line (0 when absent).
+uint64_t number_field(const std::string& line, std::string_view key) {
+  const std::string needle = concat("\"", key, "\":");
+  const auto at = line.find(needle);
+  return at == std::string::npos ? 0
+                                 : std::strtoull(line.c_str() + at + needle.size(), nullptr, 10);
+}
+
+// A ban the replayed commands added: the command line and the packet it came before.
+struct AppliedBan {
+  uint64_t before_packet = 0;
+  std::string line;
+  PrefixAddCommand add;
+};
+
+// The `ban add` commands of DIR/control.jsonl that the dataplane accepted, in order.
+std::vector<AppliedBan> applied_bans(const fs::path& control_log) {
+  std::vector<AppliedBan> bans;
+  std::ifstream in(control_log);
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string command = field(line, "command");
+    const std::string reply = field(line, "reply");
+    const bool accepted = reply == "ok" || reply.starts_with("exists");
+    if (!accepted || line.find("\"applied\":true") == std::string::npos) continue;
+    const ParseResult parsed = parse_command(command);
+    const auto* c = std::get_if<Command>(&parsed);
+    const auto* add = c ? std::get_if<PrefixAddCommand>(c) : nullptr;
+    if (add && add->table == StateTable::ban) {
+      bans.push_back({number_field(line, "before_packet"), command, *add});
+    }
+  }
+  return bans;
+}
+
+// The command that added the ban which dropped packet n (1-based) from `source`, named `id`
+// ("" for a ban without one): the latest accepted `ban add` before that packet with that id
+// whose prefix holds the source.
+const AppliedBan* deciding_ban(const std::vector<AppliedBan>& bans, uint64_t n,
+                               const std::optional<IpAddress>& source, std::string_view id) {
+  for (auto it = bans.rbegin(); it != bans.rend(); ++it) {
+    if (it->before_packet > n || it->add.id.view() != id) continue;
+    if (source && !it->add.prefix.contains(*source)) continue;
+    return &*it;
+  }
+  return nullptr;
+}
+
+std::optional<IpAddress> source_of(std::span<const uint8_t> frame) {
+  ParsedPacket p;
+  if (parse_packet(frame, p) != ParseStatus::ok || !p.is_ip) return std::nullopt;
+  return p.src;
+}
+
 std::string endpoint(const IpAddress& a, uint16_t port, bool with_port) {
   const std::string host = a.is_v4() ? a.to_string() : concat("[", a.to_string(), "]");
   return with_port ? concat(host, ":", std::to_string(port)) : host;
@@ -100,18 +158,22 @@ std::string describe(std::span<const uint8_t> frame) {
 
 int explain_command(const std::vector<std::string_view>& args) {
   std::string file, capture;
+  std::vector<std::string> replay;  // --control-at / --control-file, handed to the dataplane
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--pcap" && i + 1 < args.size()) {
       capture = args[++i];
+    } else if ((args[i] == "--control-at" || args[i] == "--control-file") && i + 1 < args.size()) {
+      replay.emplace_back(args[i]);
+      replay.emplace_back(args[++i]);
     } else if (!args[i].starts_with("-") && file.empty()) {
       file = args[i];
     } else {
-      std::cerr << "usage: sipwall-rules explain FILE --pcap CAPTURE\n";
+      std::cerr << kUsageText;
       return kUsage;
     }
   }
   if (file.empty() || capture.empty()) {
-    std::cerr << "usage: sipwall-rules explain FILE --pcap CAPTURE\n";
+    std::cerr << kUsageText;
     return kUsage;
   }
   const auto compiled = compile_rules_file(file);
@@ -149,7 +211,10 @@ int explain_command(const std::vector<std::string_view>& args) {
       fs::remove_all(dir, ec);
     }
   } cleanup{out};
-  if (run({dataplane, "--offline", capture, "--out", out.string(), "--rules", file}) != 0) {
+  std::vector<std::string> argv = {dataplane,    "--offline", capture, "--out",
+                                   out.string(), "--rules",   file};
+  argv.insert(argv.end(), replay.begin(), replay.end());
+  if (run(argv) != 0) {
     std::cerr << "sipwall-rules: the dataplane could not judge " << capture << "\n";
     return kFailed;
   }
@@ -162,6 +227,7 @@ int explain_command(const std::vector<std::string_view>& args) {
     std::cerr << "sipwall-rules: cannot read the results: " << errbuf << "\n";
     return kFailed;
   }
+  const std::vector<AppliedBan> bans = applied_bans(out / "control.jsonl");
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   std::string line;
@@ -172,7 +238,16 @@ int explain_command(const std::vector<std::string_view>& args) {
     if (const auto reason = field(line, "reason"); !reason.empty())
       verdict = concat(verdict, " ", reason);
     std::cout << "#" << n << "  " << verdict << "  " << describe({data, header->caplen}) << "\n";
-    if (const auto rule = field(line, "rule"); !rule.empty()) {
+    const auto rule = field(line, "rule");
+    if (field(line, "reason") == "ban") {
+      // Bans come from commands, not the rule file: name the command that added this one.
+      std::cout << "      by " << (rule.empty() ? "a ban without id" : concat("ban ", rule));
+      const auto* ban = deciding_ban(bans, n, source_of({data, header->caplen}), rule);
+      if (ban) {
+        std::cout << " from '" << ban->line << "' before packet " << ban->before_packet;
+      }
+      std::cout << "\n";
+    } else if (!rule.empty()) {
       const auto w = where.find(rule);
       std::cout << "      by " << rule;
       if (w != where.end()) std::cout << " at " << w->second;

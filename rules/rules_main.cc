@@ -32,9 +32,12 @@ void usage(std::FILE* to) {
       "  --max-compile-ms N      refuse a set whose Hyperscan compile takes longer (default "
       "30000)\n"
       "  --max-database-bytes N  refuse a set whose databases are larger (default 268435456)\n"
-      "usage: sipwall-rules explain FILE --pcap CAPTURE\n"
+      "usage: sipwall-rules explain FILE --pcap CAPTURE [--control-at N:COMMAND]... "
+      "[--control-file FILE]\n"
       "  Judges CAPTURE with FILE through sipwall-dataplane's offline mode and prints, for\n"
-      "  every packet, its verdict and the signature, limit or ACL entry that decided it.\n",
+      "  every packet, its verdict and the signature, limit or ACL entry that decided it;\n"
+      "  with control commands replayed (as the dataplane's --control-at/--control-file), a\n"
+      "  ban drop names the ban's id and the command that added it.\n",
       to);
 }
 

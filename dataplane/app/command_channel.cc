@@ -76,6 +76,11 @@ void CommandChannel::refresh_tables() {
   metrics_.tables[1] = {s.trust().size(), s.trust().capacity(), s.trust().full_rejections()};
   metrics_.tables[2] = {s.pinholes().size(), s.pinholes().capacity(),
                         s.pinholes().full_rejections()};
+  // Labels are only ever added, so a new count means new names.
+  const BanLabels& labels = service_.ban_labels();
+  for (size_t i = metrics_.ban_labels.size(); i < labels.size(); ++i) {
+    metrics_.ban_labels.emplace_back(labels.name(static_cast<BanLabel>(i)));
+  }
 }
 
 CommandMetrics CommandChannel::metrics() const {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "latency_histogram.h"
 #include "state_service.h"
@@ -29,6 +30,8 @@ struct CommandMetrics {
   LatencyHistogram::Snapshot apply_latency;
   uint64_t state_file_writes = 0;
   uint64_t state_file_errors = 0;
+  // Series names of ban drops by label (WorkerCounters::ban_drops): [0] is "other".
+  std::vector<std::string> ban_labels{std::string(BanLabels::kOther)};
 };
 
 // The live dataplane's state commands, on the control thread: a command is checked against the

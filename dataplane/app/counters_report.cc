@@ -4,9 +4,22 @@
 #include <cstdio>
 
 namespace sipwall {
+namespace {
+
+// "<prefix>ban.<id>" for every ban label whose drops are not 0.
+template <typename Add>
+void add_ban_drops(const WorkerCounters& filter, std::span<const std::string> ban_labels,
+                   const std::string& prefix, Add&& add) {
+  for (size_t i = 0; i < ban_labels.size() && i < filter.ban_drops.size(); ++i) {
+    if (filter.ban_drops[i] != 0) add(prefix + "ban." + ban_labels[i], filter.ban_drops[i]);
+  }
+}
+
+}  // namespace
 
 std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
-                            const std::function<std::string(RuleIndex)>& rule_id) {
+                            const std::function<std::string(RuleIndex)>& rule_id,
+                            std::span<const std::string> ban_labels) {
   std::string out;
   char line[256];
   auto add = [&](const char* name, uint64_t value) {
@@ -25,6 +38,8 @@ std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
     const std::string name = "drop." + std::string(to_string(reason));
     add(name.c_str(), filter.drop(reason));
   }
+  add_ban_drops(filter, ban_labels, "",
+                [&](const std::string& name, uint64_t n) { add(name.c_str(), n); });
   add("datagrams_reassembled", filter.datagrams_reassembled);
   auto add_detail = [&](std::string_view prefix, std::string_view name, uint64_t value) {
     if (value == 0) return;
@@ -72,7 +87,8 @@ std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
   return out;
 }
 
-std::string format_worker_counters(size_t worker, const WorkerCounters& filter) {
+std::string format_worker_counters(size_t worker, const WorkerCounters& filter,
+                                   std::span<const std::string> ban_labels) {
   std::string out;
   char line[256];
   const std::string prefix = "worker" + std::to_string(worker) + ".";
@@ -85,6 +101,7 @@ std::string format_worker_counters(size_t worker, const WorkerCounters& filter) 
   add("punt", filter.verdict(Verdict::punt));
   add("drop", filter.verdict(Verdict::drop));
   add("drop.ban", filter.drop(DropReason::ban));
+  add_ban_drops(filter, ban_labels, "", add);
   return out;
 }
 

@@ -133,11 +133,12 @@ class ControlLoop {
 
 std::string ControlLoop::counters_text() const {
   const Totals t = sum(workers_);
-  std::string out =
-      format_counters(t.filter, t.io, [this](RuleIndex i) { return reloader_.slots().id(i); });
+  const std::vector<std::string> ban_labels = channel_.metrics().ban_labels;
+  std::string out = format_counters(
+      t.filter, t.io, [this](RuleIndex i) { return reloader_.slots().id(i); }, ban_labels);
   if (workers_.size() > 1) {
     for (size_t w = 0; w < workers_.size(); ++w) {
-      out += format_worker_counters(w, workers_[w]->counters());
+      out += format_worker_counters(w, workers_[w]->counters(), ban_labels);
     }
   }
   return out;

@@ -133,6 +133,16 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   out.push_back(std::move(hits));
   out.push_back(std::move(alerts));
 
+  // Bounded: `other` plus at most 64 ids an operator chose (state/ban_labels.h).
+  MetricFamily ban_drops = counter_family(
+      "sipwall_ban_drops_total",
+      "Packets dropped by a ban, by the ban's id (operator-chosen ids; the rest as other)");
+  const auto& ban_labels = s.commands.ban_labels;
+  for (size_t i = 0; i < ban_labels.size() && i < c.ban_drops.size(); ++i) {
+    add(ban_drops, static_cast<double>(c.ban_drops[i]), {{"ban", ban_labels[i]}});
+  }
+  out.push_back(std::move(ban_drops));
+
   MetricFamily scan_errors = counter_family("sipwall_signature_scan_errors_total",
                                             "Signature scans that failed (message let through)");
   add(scan_errors, static_cast<double>(c.signature_scan_errors));

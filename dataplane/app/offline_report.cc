@@ -42,6 +42,7 @@ std::string write_offline_report(const OfflineReportInput& in, const std::string
   std::array<uint64_t, 3> by_verdict{};
   std::map<std::string, uint64_t> by_reason;
   std::map<std::string, uint64_t> by_rule;
+  std::map<std::string, uint64_t> by_ban;  // ban drops by the ban's id (offline: every id)
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   size_t n = 0;
@@ -56,6 +57,7 @@ std::string write_offline_report(const OfflineReportInput& in, const std::string
     const std::string rule = in.decided_by(n, d, verdicts[n].generation);
     if (d.verdict == Verdict::drop) ++by_reason[std::string(to_string(d.reason))];
     if (d.reason == DropReason::signature && !rule.empty()) ++by_rule[rule];
+    if (d.reason == DropReason::ban && !rule.empty()) ++by_ban[rule];
     ++n;
     jsonl << "{\"n\":" << n << ",\"verdict\":\"" << to_string(d.verdict)
           << "\",\"reason\":" << json_string(d.verdict == Verdict::drop ? to_string(d.reason) : "")
@@ -82,6 +84,8 @@ std::string write_offline_report(const OfflineReportInput& in, const std::string
   write_map(by_reason);
   summary << ",\"signature_hits\":";
   write_map(by_rule);
+  summary << ",\"ban_drops\":";
+  write_map(by_ban);
   summary << "}\n";
   jsonl.flush();
   summary.flush();

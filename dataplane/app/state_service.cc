@@ -54,6 +54,9 @@ StateService::Step StateService::execute(uint64_t session, const Command& comman
   }
   auto update = to_state_update(command, now);
   if (!update) return {Reply::error("not a state command"), std::nullopt};
+  if (auto* a = std::get_if<AddPrefix>(&update->op); a && a->table == StateTable::ban) {
+    a->label = ban_labels_.label(a->id, a->owner);  // workers count its drops under it
+  }
   if (sync != syncs_.end()) {
     // Inside a sync: the client's adds are collected for `sync end`; anything else would make
     // the replacement ambiguous.

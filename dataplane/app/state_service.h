@@ -9,6 +9,7 @@
 #include "control/protocol/command.h"
 #include "control/protocol/reply.h"
 #include "pipeline/filter_config.h"
+#include "state/ban_labels.h"
 #include "state/dynamic_state.h"
 #include "state/state_update.h"
 
@@ -52,6 +53,8 @@ class StateService {
   void expire_some(Nanos now) { state_.expire_some(now, kExpireBudget); }
 
   const DynamicState& state() const { return state_; }
+  // The metric series of ban ids (sipwall_ban_drops_total), given as bans are added.
+  const BanLabels& ban_labels() const { return ban_labels_; }
   uint64_t full_rejections() const { return full_rejections_; }
 
   static constexpr size_t kExpireBudget = 256;
@@ -64,6 +67,7 @@ class StateService {
     std::vector<StateUpdate> adds;
   };
   DynamicState state_;
+  BanLabels ban_labels_;
   std::map<uint64_t, Sync> syncs_;
   uint64_t full_rejections_ = 0;
 };

@@ -874,6 +874,33 @@ class ControlCommands(OfflineCase):
         self.assertEqual([(c["before_packet"], c["applied"], c["reply"]) for c in log],
                          [(7, True, "ok"), (19, True, "ok"), (21, True, "ok")])
 
+    def test_explain_names_the_ban_and_the_command_that_added_it(self) -> None:
+        """sipwall-rules explain with the same --control-at commands: a ban drop names the
+        ban's id and the command that added it (one without an id is named by its command),
+        and summary.json counts ban drops by id."""
+        if Config.rules_tool is None:
+            self.skipTest("--rules-tool not given")
+        capture = self.signaling()
+        rules = self.tmp / "explain-ban.rules"
+        rules.write_text("")
+        proc = subprocess.run([str(Config.rules_tool), "explain", str(rules), "--pcap",
+                               str(capture), "--control-at", f"7:ban add {self.A} ttl=1 id=scan-7",
+                               "--control-at", "19:ban add 192.0.2.0/28 ttl=60"],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                              env={**os.environ, "SIPWALL_DATAPLANE": str(Config.binary)})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        blocks = proc.stdout.split("\n#")
+        by_packet = {int(b.lstrip("#").split()[0]): b for b in blocks if b.lstrip("#")[:1].isdigit()}
+        self.assertIn("drop ban", by_packet[7])
+        self.assertIn(f"by ban scan-7 from 'ban add {self.A} ttl=1 id=scan-7' before packet 7",
+                      by_packet[7])
+        self.assertIn("by ban scan-7 from", by_packet[15])
+        self.assertNotIn("drop", by_packet[17])  # the 1 s ban has run out
+        self.assertIn("by a ban without id from 'ban add 192.0.2.0/28 ttl=60' before packet 19",
+                      by_packet[19])
+        self.assertNotIn("drop", by_packet[8])  # B is never banned
+        self.assertIn('"ban_drops":{"scan-7":5}', proc.stdout)
+
     def test_a_command_file_and_its_errors(self) -> None:
         """--control-file lines ("N COMMAND", # comments), merged with --control-at by packet;
         a command that does not parse is answered with its column and changes nothing; a

@@ -387,6 +387,8 @@ struct Pipeline::Stages {
     counters.count(d);
     if (d.reason == DropReason::signature && d.rule != kNoRule) {
       count_slot(counters.signature_hits, d.rule);
+    } else if (d.reason == DropReason::ban) {
+      ++counters.ban_drops[dynamic.ban_label(d.rule)];
     }
     sink.decide(cookie, d);
   }

@@ -9,6 +9,7 @@
 #include "packet/fragment_table.h"
 #include "rtp/rtp_checker.h"
 #include "sip/sip_validator.h"
+#include "state/ban_labels.h"
 
 namespace sipwall {
 
@@ -28,6 +29,8 @@ struct WorkerCounters {
   // Budget use by tier (Tier): messages granted and refused (refused = punt_budget/pass_budget).
   std::array<uint64_t, kTierCount> punt_granted{}, punt_refused{};
   std::array<uint64_t, kTierCount> pass_granted{}, pass_refused{};
+  // `ban` drops by the ban's metric label (BanLabels: an operator's id, or `other`).
+  std::array<uint64_t, kBanLabelCount> ban_drops{};
 
   void resize_rules(size_t n) {
     signature_hits.assign(n, 0);
@@ -65,6 +68,7 @@ struct WorkerCounters {
       pass_granted[i] += o.pass_granted[i];
       pass_refused[i] += o.pass_refused[i];
     }
+    for (size_t i = 0; i < ban_drops.size(); ++i) ban_drops[i] += o.ban_drops[i];
     return *this;
   }
 };

@@ -15,7 +15,7 @@ ApplyResult DynamicState::add(const StateUpdate& update, Nanos now) {
   if (const auto* a = std::get_if<AddPrefix>(&update.op)) {
     if (a->table == StateTable::pinhole) return {};
     ExpiringPrefixTable& t = a->table == StateTable::ban ? bans_ : trust_;
-    return {t.add(a->prefix, a->until, a->id, a->owner, now).outcome};
+    return {t.add(a->prefix, a->until, a->id, a->owner, now, a->label).outcome};
   }
   if (const auto* o = std::get_if<OpenPinhole>(&update.op)) {
     return {pinholes_.open(o->address, o->port, o->src, o->call, o->owner, o->until, now).outcome};
@@ -92,6 +92,12 @@ BanHandle DynamicState::ban_match(const IpAddress& source, Nanos now) {
 std::string_view DynamicState::ban_id(BanHandle handle) const {
   if (handle >= bans_.capacity()) return {};
   return bans_.entry(handle).id.view();
+}
+
+BanLabel DynamicState::ban_label(BanHandle handle) const {
+  if (handle >= bans_.capacity()) return kOtherBanLabel;
+  const BanLabel label = bans_.entry(handle).label;
+  return label < kBanLabelCount ? label : kOtherBanLabel;
 }
 
 bool DynamicState::trusted(const IpAddress& source, Nanos now) const {

@@ -45,6 +45,8 @@ class DynamicState {
   BanHandle ban_match(const IpAddress& source, Nanos now);
   // The id of a ban a Decision names ("" when it has none or the handle is stale).
   std::string_view ban_id(BanHandle handle) const;
+  // The metric label of that ban (kOtherBanLabel when it has none or the handle is stale).
+  BanLabel ban_label(BanHandle handle) const;
   // True when a live dynamic trust entry contains `source` (rule-file trust is not in here).
   bool trusted(const IpAddress& source, Nanos now) const;
   // The pinhole verdict for media to (dst, port) from src: true while enforcement is off, or

@@ -56,13 +56,15 @@ void ExpiringPrefixTable::on_remove(void* self, const TableEntry& removed) {
 }
 
 ExpiringTable::Upsert ExpiringPrefixTable::add(const IpPrefix& prefix, Nanos until,
-                                               const EntryId& id, Owner owner, Nanos now) {
+                                               const EntryId& id, Owner owner, Nanos now,
+                                               BanLabel label) {
   if (!valid(prefix)) return {Outcome::invalid, kNoHandle};
   TableEntry e;
   e.key = key_of(prefix);
   e.until = until;
   e.id = id;
   e.owner = owner;
+  e.label = label;
   const auto r = table_.upsert(e, now);
   if (r.outcome == Outcome::added) count_length(prefix.address.family, prefix.length, +1);
   return r;

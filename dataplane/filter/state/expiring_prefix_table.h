@@ -24,8 +24,9 @@ class ExpiringPrefixTable {
 
   // Outcome added, extended, exists, full; invalid when the length exceeds the family.
   // Host bits past the length are ignored (192.0.2.77/24 is 192.0.2.0/24).
+  // `label`: a ban's metric series (BanLabels), kept with the id.
   ExpiringTable::Upsert add(const IpPrefix& prefix, Nanos until, const EntryId& id, Owner owner,
-                            Nanos now);
+                            Nanos now, BanLabel label = kOtherBanLabel);
   // removed or not_found (invalid for a bad length). Removes whatever the owner.
   Outcome remove(const IpPrefix& prefix, Nanos now);
   // The live entry with the longest prefix containing `address`, or kNoHandle.

@@ -72,7 +72,10 @@ ExpiringTable::Upsert ExpiringTable::upsert(const TableEntry& entry, Nanos now) 
         link(at, entry.owner);
       }
       e.owner = entry.owner;
-      if (identity_ == Identity::key && !entry.id.empty()) e.id = entry.id;
+      if (identity_ == Identity::key && !entry.id.empty()) {
+        e.id = entry.id;
+        e.label = entry.label;  // the label belongs to the id
+      }
       e.has_src = entry.has_src;
       e.src = entry.src;
     }

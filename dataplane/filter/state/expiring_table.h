@@ -9,6 +9,7 @@
 #include "common/ip_address.h"
 #include "common/keyed_hash.h"
 #include "common/time.h"
+#include "state/ban_labels.h"
 #include "state/entry_id.h"
 #include "state/outcome.h"
 #include "state/owner.h"
@@ -31,7 +32,8 @@ struct TableEntry {
   Nanos until = 0;  // live while now < until (absolute, the dataplane's clock)
   EntryId id;       // a ban's or trust entry's id; a pinhole reference's call
   Owner owner = Owner::operator_;
-  bool has_src = false;  // pinholes: only sources inside `src` are admitted
+  bool has_src = false;             // pinholes: only sources inside `src` are admitted
+  BanLabel label = kOtherBanLabel;  // bans: the metric series its drops count in (with `id`)
   IpPrefix src;
   uint64_t hits = 0;  // packets this entry decided (bans), kept by the owning worker
 };

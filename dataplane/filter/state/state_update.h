@@ -8,6 +8,7 @@
 
 #include "common/ip_address.h"
 #include "common/time.h"
+#include "state/ban_labels.h"
 #include "state/entry_id.h"
 #include "state/outcome.h"
 #include "state/owner.h"
@@ -34,6 +35,7 @@ struct AddPrefix {
   Nanos until = 0;
   EntryId id;  // may be empty
   Owner owner = Owner::operator_;
+  BanLabel label = kOtherBanLabel;  // bans: the metric series (set by the control thread)
 };
 
 // Remove a ban or trust entry, whatever its owner (an explicit delete).

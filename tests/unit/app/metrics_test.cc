@@ -48,6 +48,26 @@ MetricsSnapshot sample() {
   return s;
 }
 
+TEST(Metrics, BanDropsAreNamedByTheOperatorsIdsAndTheRestIsOther) {
+  MetricsSnapshot s = sample();
+  s.commands.ban_labels = {"other", "scan-42", "scan-43"};
+  s.filter.ban_drops[0] = 5;
+  s.filter.ban_drops[1] = 2;
+  const auto fams = to_metric_families(s);
+  const auto* bans = find(fams, "sipwall_ban_drops_total");
+  ASSERT_NE(bans, nullptr);
+  EXPECT_EQ(bans->metric.size(), 3u) << "one series per label given, no more";
+  EXPECT_EQ(value(*bans, "ban", "other"), 5);
+  EXPECT_EQ(value(*bans, "ban", "scan-42"), 2);
+  EXPECT_EQ(value(*bans, "ban", "scan-43"), 0);
+  // Before any ban: the `other` series alone, at zero.
+  const auto none = to_metric_families(sample());
+  const auto* empty = find(none, "sipwall_ban_drops_total");
+  ASSERT_NE(empty, nullptr);
+  ASSERT_EQ(empty->metric.size(), 1u);
+  EXPECT_EQ(value(*empty, "ban", "other"), 0);
+}
+
 TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
   const auto fams = to_metric_families(sample());
   const auto* packets = find(fams, "sipwall_packets_total");

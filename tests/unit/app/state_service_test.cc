@@ -46,6 +46,33 @@ TEST_F(StateServiceTest, FullIsKnownBeforeAnyWorkerIsTouched) {
   EXPECT_EQ(format_reply(StateService::reply_after(*step.work, true)), "full");
 }
 
+TEST_F(StateServiceTest, BanAddsCarryTheMetricLabelOfTheirId) {
+  StateService service(DynamicStateConfig{16, 4, 4, false, 1});
+  auto label_of = [&](std::string_view line, uint64_t session = 1) {
+    StateService::Step step = service.execute(session, cmd(line), 0);
+    EXPECT_TRUE(step.work) << line;
+    if (!step.work) return BanLabel{255};
+    const auto& op = step.work->updates.back().op;
+    if (const auto* r = std::get_if<ReplaceOwned>(&op)) {
+      return std::get<AddPrefix>(r->entries().back().op).label;
+    }
+    return std::get<AddPrefix>(op).label;
+  };
+  const BanLabel scan = label_of("ban add 192.0.2.0/24 ttl=60 id=scan-42");
+  EXPECT_NE(scan, kOtherBanLabel);
+  EXPECT_EQ(service.ban_labels().name(scan), "scan-42");
+  EXPECT_EQ(label_of("ban add 192.0.2.7 ttl=60 id=scan-42"), scan);
+  EXPECT_EQ(label_of("ban add 192.0.2.8 ttl=60"), kOtherBanLabel);
+  EXPECT_EQ(label_of("ban add 192.0.2.9 ttl=60 id=auth-fail-9 as=control"), kOtherBanLabel);
+  // Trust entries have no series; a sync's adds are labelled like any other.
+  EXPECT_EQ(label_of("trust add 198.51.100.1 ttl=60 id=carrier"), kOtherBanLabel);
+  EXPECT_EQ(service.ban_labels().size(), 2u);
+  service.execute(2, cmd("sync begin 1"), 0);
+  service.execute(2, cmd("ban add 203.0.113.0/24 ttl=60 id=sync-1"), 0);
+  const BanLabel synced = label_of("sync end", 2);
+  EXPECT_EQ(service.ban_labels().name(synced), "sync-1");
+}
+
 TEST_F(StateServiceTest, ListShowsEntriesAsCommandsWithTheTimeLeft) {
   run("ban add 192.0.2.0/24 ttl=60 id=scan as=control");
   run("ban add 198.51.100.7 ttl=30");

@@ -230,6 +230,35 @@ TEST_F(PipelineTest, BansApplyUntilTheyExpire) {
   EXPECT_EQ(pipeline_->dynamic_state().bans().size(), 0u);
 }
 
+TEST_F(PipelineTest, BanDropsCountUnderTheMetricLabelTheirIdCameWith) {
+  AddPrefix scan{StateTable::ban, *IpPrefix::parse("198.51.100.0/24"), 100 * kSec,
+                 *EntryId::parse("scan-42"), Owner::operator_};
+  scan.label = 3;
+  ASSERT_EQ(pipeline_->apply({scan}, 0).outcome, Outcome::added);
+  const AddPrefix unnamed{
+      StateTable::ban, *IpPrefix::parse("192.0.2.99"), 100 * kSec, {}, Owner::control};
+  ASSERT_EQ(pipeline_->apply({unnamed}, 0).outcome, Outcome::added);
+  judge(sip_frame({}), kSec);
+  judge(sip_frame({}), kSec);
+  judge(sip_frame({}, "192.0.2.99"), kSec);
+  EXPECT_EQ(pipeline_->counters().ban_drops[3], 2u);
+  EXPECT_EQ(pipeline_->counters().ban_drops[kOtherBanLabel], 1u);
+  // The control plane re-adding the operator's ban without an id keeps its id and its series.
+  AddPrefix again{StateTable::ban, scan.prefix, 200 * kSec, {}, Owner::control};
+  ASSERT_EQ(pipeline_->apply({again}, 0).outcome, Outcome::extended);
+  judge(sip_frame({}), kSec);
+  EXPECT_EQ(pipeline_->counters().ban_drops[3], 3u);
+  // A new id moves the ban to the new id's series.
+  AddPrefix renamed = scan;
+  renamed.id = *EntryId::parse("scan-43");
+  renamed.label = 4;
+  ASSERT_EQ(pipeline_->apply({renamed}, 0).outcome, Outcome::exists);
+  const Decision d = judge(sip_frame({}), kSec);
+  EXPECT_EQ(pipeline_->ban_id(d.rule), "scan-43");
+  EXPECT_EQ(pipeline_->counters().ban_drops[4], 1u);
+  EXPECT_EQ(pipeline_->counters().drop(DropReason::ban), 5u);
+}
+
 TEST_F(PipelineTest, DynamicTrustAndItsRemoval) {
   const IpAddress source = *IpAddress::parse("198.51.100.7");
   EXPECT_FALSE(pipeline_->trusted_dynamic(source, 0));
