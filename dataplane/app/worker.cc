@@ -48,7 +48,7 @@ IoCounters Worker::io() const {
 
 ServiceView Worker::service_view() const {
   const FilterPolicy& policy = pipeline_.policy();
-  return {policy.config().service_addresses, &policy.classifier()};
+  return {&policy.services(), &policy.classifier()};
 }
 
 Nanos Worker::tsc_now() const {

@@ -181,10 +181,6 @@ ExceptionCounters& ExceptionCounters::operator+=(const ExceptionCounters& o) {
   return *this;
 }
 
-bool ServiceView::is_service_address(const IpAddress& a) const {
-  return std::find(addresses.begin(), addresses.end(), a) != addresses.end();
-}
-
 bool ExceptionPath::to_tap_mac(std::span<const uint8_t> frame) const {
   return frame.size() >= 6 && std::equal(tap_mac_.begin(), tap_mac_.end(), frame.begin());
 }

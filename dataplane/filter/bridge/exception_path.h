@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 
+#include "acl/service_addresses.h"
 #include "bridge/mac_table.h"
 #include "bridge/tap_flow_table.h"
 #include "classify/traffic_classifier.h"
@@ -56,13 +57,15 @@ struct ExceptionCounters {
   ExceptionCounters& operator+=(const ExceptionCounters& o);
 };
 
-// What the control plane serves, read from the active policy: its service addresses and
-// its SIP/TLS ports.
+// What the control plane serves, read from the active policy: its service addresses (the
+// policy's own lookup table; none configured: nothing is served) and its SIP/TLS ports.
 struct ServiceView {
-  std::span<const IpAddress> addresses;
+  const ServiceAddresses* addresses = nullptr;  // nullptr: none
   const TrafficClassifier* classifier = nullptr;
 
-  bool is_service_address(const IpAddress& a) const;
+  bool is_service_address(const IpAddress& a) const {
+    return addresses != nullptr && addresses->contains(a);
+  }
 };
 
 // The exception path's decisions for one worker: which frames from the outside and inside

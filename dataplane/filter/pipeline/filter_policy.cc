@@ -27,11 +27,7 @@ std::string FilterPolicy::build_trust() {
   auto trust = PrefixTable::build(trusted);
   if (!trust.ok()) return "trust: " + trust.error();
   trust_ = std::move(trust.value());
-  std::vector<AclEntry> services;
-  for (const IpAddress& a : config_.service_addresses) {
-    services.push_back({{a, static_cast<uint8_t>(a.bit_width())}, AclEntry{}.action});
-  }
-  auto svc = PrefixTable::build(services);
+  auto svc = ServiceAddresses::build(config_.service_addresses);
   if (!svc.ok()) return "service addresses: " + svc.error();
   services_ = std::move(svc.value());
   punt_plan_ = BudgetPlan::build(config_.punt_budget, reserves);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "acl/prefix_table.h"
+#include "acl/service_addresses.h"
 #include "budget/budget_plan.h"
 #include "classify/traffic_classifier.h"
 #include "pipeline/filter_config.h"
@@ -47,11 +48,8 @@ class FilterPolicy {
   const PrefixTable& trust() const { return trust_; }
   // The reserve slot of config.trusted[i] in the punt budget, or kNoReserve.
   uint16_t reserve_slot(uint32_t trust_entry) const { return reserve_slots_[trust_entry]; }
-  // Service addresses as /32 and /128 entries; empty: every destination is one.
-  const PrefixTable& services() const { return services_; }
-  bool is_service_address(const IpAddress& a) const {
-    return config_.service_addresses.empty() || services_.lookup(a).has_value();
-  }
+  // The service addresses (what "none" means: acl/service_addresses.h).
+  const ServiceAddresses& services() const { return services_; }
   const BudgetPlan& punt_plan() const { return punt_plan_; }
   const BudgetPlan& pass_plan() const { return pass_plan_; }
   const LimitPolicy& limits() const { return limits_; }
@@ -74,7 +72,7 @@ class FilterPolicy {
   PrefixTable acl_;
   PrefixTable trust_;
   std::vector<uint16_t> reserve_slots_;
-  PrefixTable services_;
+  ServiceAddresses services_;
   BudgetPlan punt_plan_;
   BudgetPlan pass_plan_;
   LimitPolicy limits_;

@@ -258,7 +258,7 @@ struct Pipeline::Stages {
   // verdict clean signaling gets, or the drop.
   Decision check_budget(const Prepared& prepared, bool allow_listed, Nanos now) {
     const ParsedPacket& p = prepared.packet;
-    const bool service = policy->is_service_address(p.dst);
+    const bool service = policy->services().punts_to(p.dst);
     if (!service && config().transit_sip == TransitAction::drop) {
       return Decision::drop(DropReason::transit);
     }

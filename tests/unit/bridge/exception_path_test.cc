@@ -48,8 +48,9 @@ Bytes icmp_echo(uint8_t type, uint16_t id) {
 class ExceptionPathTest : public ::testing::Test {
  protected:
   ExceptionPathTest() : classifier_(PortConfig{}), path_(kTap, macs_, flows_) {
-    services_ = {*IpAddress::parse(kService), *IpAddress::parse(kService6)};
-    view_ = {services_, &classifier_};
+    const IpAddress addresses[] = {*IpAddress::parse(kService), *IpAddress::parse(kService6)};
+    services_ = *ServiceAddresses::build(addresses);
+    view_ = {&services_, &classifier_};
   }
 
   // A frame from the carrier to the tap's MAC.
@@ -84,7 +85,7 @@ class ExceptionPathTest : public ::testing::Test {
   MacTable macs_{64, 300 * kNanosPerSecond, 1};
   TapFlowTable flows_{64, 60 * kNanosPerSecond, 2};
   TrafficClassifier classifier_;
-  std::vector<IpAddress> services_;
+  ServiceAddresses services_;
   ServiceView view_;
   ExceptionPath path_;
 };
@@ -221,6 +222,25 @@ TEST_F(ExceptionPathTest, TheTapMaySendOnlyFromAServiceAddress) {
   EXPECT_EQ(in(to_tap(kCarrierIp, "198.51.100.7").udp(40000, 22, "x")), TapIngress::not_served);
   EXPECT_EQ(path_.counters().out(TapEgress::not_service_source), 4u);
   EXPECT_EQ(path_.counters().out(TapEgress::malformed), 1u);
+}
+
+// The one case where the two users of the service addresses answer differently: none
+// configured. The pipeline then punts signaling to every destination (as before `service`
+// existed); the tap holds no address of ours, so nothing is for it and it may send nothing.
+TEST_F(ExceptionPathTest, WithoutServiceAddressesTheTapServesNothing) {
+  const ServiceAddresses none;
+  view_ = {&none, &classifier_};
+  EXPECT_TRUE(none.punts_to(*IpAddress::parse(kService)));  // the pipeline's answer
+  EXPECT_EQ(in(to_tap().udp(5062, 5060, "OPTIONS")), TapIngress::not_served);
+  EXPECT_EQ(in(to_tap(kCarrierIp6, kService6).udp(5062, 5060, "OPTIONS")), TapIngress::not_served);
+  FrameBuilder who_has;
+  who_has.macs(kBroadcast, kCarrier);
+  EXPECT_EQ(in(who_has.ethernet(0x0806, arp(1, kCarrierIp, kService))), TapIngress::bridge);
+  EXPECT_EQ(out(from_tap(kCarrier).udp(5060, 5062, "SIP/2.0 200 OK")),
+            TapEgress::not_service_source);
+  view_ = {nullptr, &classifier_};  // a view without a policy behind it: the same
+  EXPECT_EQ(in(to_tap().udp(5062, 5060, "OPTIONS")), TapIngress::not_served);
+  EXPECT_EQ(out(from_tap(kCarrier).udp(5060, 5062, "x")), TapEgress::not_service_source);
 }
 
 }  // namespace
