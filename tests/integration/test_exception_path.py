@@ -39,6 +39,10 @@ import time
 import unittest
 from pathlib import Path
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_live import sanitizer_reports  # noqa: E402
+
 BINARY: Path | None = None
 RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 START_TIMEOUT_S = 30
@@ -281,9 +285,16 @@ class ExceptionPath(unittest.TestCase):
     def setUp(self) -> None:
         self.ns = Namespaces()
         self.procs: list[Process] = []
+        self.addCleanup(self.check_sanitizers)  # last: once every process has stopped
         self.addCleanup(self.ns.remove)  # after the processes (cleanups run in reverse)
         self.addCleanup(self.stop_all)
         self.ns.create()
+
+    def check_sanitizers(self) -> None:
+        """A sanitizer report in a dataplane's output fails the test (UBSan may only print)."""
+        for log in sorted(self.tmp.glob(f"{self._testMethodName}-dataplane*.log")):
+            self.assertEqual(sanitizer_reports(log.read_text(errors="replace")), [],
+                             f"sanitizer report in {log}")
 
     def stop_all(self) -> None:
         while self.procs:

@@ -52,6 +52,33 @@ EXIT_TIMEOUT_S = 30
 COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
 METRICS_URL = re.compile(r"metrics on (http://\S+/metrics)")
 SAMPLE = re.compile(r'^(\w+)\{(\w+)="([^"]*)"\} (\S+)$')
+# What ASan, LSan and UBSan print first in a report. UBSan without halt_on_error only prints
+# and carries on, so the exit status alone would miss it.
+SANITIZER_REPORT = re.compile(r"runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer")
+
+
+def sanitizer_reports(text: str) -> list[str]:
+    """The lines of `text` that start a sanitizer report."""
+    return [line for line in text.splitlines() if SANITIZER_REPORT.search(line)]
+
+
+class SanitizerCheck(unittest.TestCase):
+    """Fails a test when a dataplane it ran printed a sanitizer report: every run's output
+    (stdout and stderr together) goes to a stdout.txt under the class's `tmp`."""
+
+    tmp: Path
+    checked: set[Path]
+
+    def tearDown(self) -> None:
+        checked = type(self).__dict__.get("checked")
+        if checked is None:
+            checked = type(self).checked = set()
+        for log in sorted(self.tmp.rglob("stdout.txt")):
+            if log in checked:
+                continue
+            checked.add(log)
+            reports = sanitizer_reports(log.read_text(errors="replace"))
+            self.assertEqual(reports, [], f"sanitizer report in {log}")
 
 
 def control(path: Path, command: str, timeout: float = 30) -> str:
@@ -68,6 +95,25 @@ def control(path: Path, command: str, timeout: float = 30) -> str:
             data += chunk
     lines = data.decode().split("\n")[:-2]
     return "\n".join(line[1:] if line.startswith("..") else line for line in lines)
+
+
+# A control client run as a process of its own (argv: socket, lines, replies to wait for): it
+# prints "ready" once it has its replies, then waits to be killed, connection open.
+KILLED_CLIENT = """
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode())
+data = b""
+while data.count(b"\\n.\\n") < int(sys.argv[3]):
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("closed early")
+    data += chunk
+print("ready", flush=True)
+time.sleep(60)
+"""
 
 
 def parse_metrics(text: str) -> dict[tuple[str, str], float]:
@@ -105,7 +151,17 @@ def parse_counters(text: str) -> dict[str, int]:
     return counters
 
 
-class LiveMode(unittest.TestCase):
+class SanitizerReports(unittest.TestCase):
+    def test_the_reports_of_each_sanitizer_are_recognised(self) -> None:
+        ubsan = "pipeline.cc:120:7: runtime error: signed integer overflow"
+        asan = "==4711==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6020"
+        lsan = "==4711==ERROR: LeakSanitizer: detected memory leaks"
+        text = "\n".join(["sipwall counters", ubsan, "  judged 12", asan, lsan])
+        self.assertEqual(sanitizer_reports(text), [ubsan, asan, lsan])
+        self.assertEqual(sanitizer_reports("sipwall counters\n  drop.malformed_sip 3\n"), [])
+
+
+class LiveMode(SanitizerCheck):
     @classmethod
     def setUpClass(cls) -> None:
         cls.tmp = Path(tempfile.mkdtemp(prefix="sipwall-live-"))
@@ -373,22 +429,23 @@ class LiveMode(unittest.TestCase):
     def test_fragments_capture(self) -> None:
         self.check_capture("fragments")
 
-class CommandChannel(unittest.TestCase):
+class CommandChannel(SanitizerCheck):
     """State commands on the control socket with two workers (two RX queues, each looping its
     own capture with the same sources, so every source reaches both workers): a ban holds on
     every worker once it is acknowledged, clients that vanish lose nothing acknowledged, and
     the state file carries bans across a restart. No wall-clock assertion: the loops below
     only bound how long the test waits for traffic."""
 
-    X = "192.0.2.66"  # banned in the tests; its packets are the only ones that pass
+    X = "192.0.2.66"  # banned in the tests; its packets and Z's are the only ones that pass
+    Z = "192.0.2.77"  # banned in the tests with sipwallctl
     Y = "192.0.2.99"  # filler, denied by the rule file (cheap to drop, never written)
 
     @classmethod
     def setUpClass(cls) -> None:
         cls.tmp = Path(tempfile.mkdtemp(prefix="sipwall-cmd-"))
-        cap = make_captures.Capture("mixed", "one transit packet of X among denied filler")
-        for i in range(50):  # X is one packet in five: a burst of 32 holds several
-            src = cls.X if i % 5 == 0 else cls.Y
+        cap = make_captures.Capture("mixed", "transit packets of X and Z among denied filler")
+        for i in range(50):  # X and Z are one packet in five each: a burst of 32 holds several
+            src = cls.X if i % 5 == 0 else cls.Z if i % 5 == 1 else cls.Y
             cap.add(i, make_captures.udp_frame(src, "203.0.113.1", 7000, 9999, b"x" * 40),
                     make_captures.PASS, src)
         cap.write(cls.tmp)
@@ -443,11 +500,22 @@ class CommandChannel(unittest.TestCase):
         if CTL is None:
             self.skipTest("--ctl not given")
         proc, sock, log = self.start("ban")
-        # X reaches both workers (it is the only traffic that passes).
+        # X and Z reach both workers (they are the only traffic that passes).
         self.wait_for(sock, lambda c: c.get("worker0.pass", 0) > 0 and c.get("worker1.pass", 0) > 0)
-        # The ban and a counter snapshot on one connection: the socket answers a client's lines
-        # in order, so the snapshot is taken right when the ban's reply goes out. From there
-        # on, no worker may pass X again.
+        # The operator's tool: once `sipwallctl ban add` has replied, both workers drop Z as
+        # `ban`, counted under the ban's id (X still passes on both).
+        reply = self.ctl(sock, "ban", "add", f"{self.Z}/32", "ttl=600", "id=live-2")
+        self.assertEqual((reply.returncode, reply.stdout), (0, "ok\n"), reply.stderr)
+        after_ctl = self.counters(sock)
+        later = self.wait_for(sock, lambda c: all(
+            c.get(f"worker{w}.ban.live-2", 0) >= after_ctl.get(f"worker{w}.ban.live-2", 0) + 1000
+            for w in (0, 1)))
+        for w in (0, 1):
+            self.assertGreater(later[f"worker{w}.pass"], after_ctl[f"worker{w}.pass"])
+            self.assertEqual(later[f"worker{w}.drop.ban"], later[f"worker{w}.ban.live-2"])
+        # The ban of X and a counter snapshot on one connection: the socket answers a client's
+        # lines in order, so the snapshot is taken right when the ban's reply goes out. From
+        # there on, no worker may pass anything again (Z is banned already).
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(30)
             s.connect(str(sock))
@@ -461,11 +529,11 @@ class CommandChannel(unittest.TestCase):
         self.assertEqual(ban_reply, "ok")
         at_reply = parse_counters("sipwall counters\n" + counters_reply)
         later = self.wait_for(sock, lambda c: all(
-            c[f"worker{w}.drop.ban"] >= at_reply[f"worker{w}.drop.ban"] + 1000 for w in (0, 1)))
+            c.get(f"worker{w}.ban.live-1", 0) >= at_reply.get(f"worker{w}.ban.live-1", 0) + 1000
+            for w in (0, 1)))
         for w in (0, 1):
             self.assertEqual(later[f"worker{w}.pass"], at_reply[f"worker{w}.pass"],
                              f"worker {w} passed the banned source after the reply")
-        # The operator's tool: exit 0 and the reply as it is.
         reply = self.ctl(sock, "ban", "add", "198.51.100.0/24", "ttl=600")
         self.assertEqual((reply.returncode, reply.stdout), (0, "ok\n"), reply.stderr)
         again = self.ctl(sock, "ban", "add", "198.51.100.0/24", "ttl=1200")
@@ -474,7 +542,7 @@ class CommandChannel(unittest.TestCase):
         self.assertEqual(listed.returncode, 0, listed.stderr)
         doc = json.loads(listed.stdout)
         self.assertEqual(doc["status"], "ok")
-        self.assertEqual(doc["fields"]["count"], "2", doc)
+        self.assertEqual(doc["fields"]["count"], "3", doc)
         mine = [e for e in doc["entries"] if e.startswith(f"ban add {self.X}/32 ttl=")]
         self.assertEqual(len(mine), 1, doc)
         self.assertIn("id=live-1", mine[0])
@@ -490,53 +558,79 @@ class CommandChannel(unittest.TestCase):
         url = METRICS_URL.search(log.read_text()).group(1)
         with urllib.request.urlopen(url, timeout=10) as resp:
             metrics = resp.read().decode()
-        self.assertIn('sipwall_commands_applied_total{command="ban add"} 3', metrics)
-        self.assertIn('sipwall_dynamic_entries{table="ban"} 2', metrics)
+        self.assertIn('sipwall_commands_applied_total{command="ban add"} 4', metrics)
+        self.assertIn('sipwall_dynamic_entries{table="ban"} 3', metrics)
+        # Drops by ban id: the operator's ids by name, the rest (here none) as other.
+        by_ban = {label: v for (family, label), v in parse_metrics(metrics).items()
+                  if family == "sipwall_ban_drops_total"}
+        self.assertEqual(set(by_ban), {"other", "live-1", "live-2"}, metrics)
+        self.assertGreater(by_ban["live-1"], 2000)
+        self.assertGreater(by_ban["live-2"], 2000)
+        self.assertEqual(by_ban["other"], 0)
         self.assertRegex(metrics, r"sipwall_command_apply_seconds_count [1-9]")
         self.assertEqual(stop(proc), 0, log.read_text())
 
+    def killed_client(self, sock: Path, lines: str, replies: int) -> None:
+        """A control client in a process of its own: it sends `lines`, reads `replies`
+        replies, and is killed (SIGKILL) while it still holds its connection."""
+        child = subprocess.Popen([sys.executable, "-c", KILLED_CLIENT, str(sock), lines,
+                                  str(replies)], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(child.stdout.readline().strip(), "ready")
+        finally:
+            child.kill()
+            child.wait(timeout=EXIT_TIMEOUT_S)
+            child.stdout.close()
+
     def test_clients_that_vanish_lose_nothing_acknowledged(self) -> None:
         """A client that sends a ban and disconnects before its reply: the ban holds. A client
-        killed in the middle of a sync: nothing of the sync is applied, the entries it owned
-        stay. A reconnecting client's sync replaces exactly its own entries."""
+        process killed in the middle of a sync: nothing of the sync is applied, the entries
+        its owner had stay and are enforced on both workers. A reconnecting client's sync
+        replaces exactly its own entries, on both workers."""
         proc, sock, log = self.start("vanish")
-        control(sock, "ban add 198.51.100.1 ttl=600 as=control")
+        self.assertEqual(control(sock, f"ban add {self.X} ttl=600 as=control"), "ok")
         control(sock, "ban add 198.51.100.2 ttl=600")  # the operator's
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(str(sock))
             s.sendall(b"ban add 198.51.100.3 ttl=600\n")
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(str(sock))
-            s.sendall(b"sync begin 4 as=control\nban add 198.51.100.4 ttl=600 as=control\n")
-            data = b""
-            while data.count(b"\n.\n") < 2:
-                chunk = s.recv(4096)
-                self.assertTrue(chunk, data)
-                data += chunk
+        self.killed_client(sock, "sync begin 4 as=control\nban add 198.51.100.4 ttl=600 "
+                                 "as=control\n", 2)
         # Reconnected: the abandoned sync changed nothing; the ban sent without waiting holds.
         deadline = time.monotonic() + JUDGE_TIMEOUT_S
         while "198.51.100.3" not in control(sock, "ban list"):
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
         listed = control(sock, "ban list")
-        for addr in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+        for addr in (self.X, "198.51.100.2", "198.51.100.3"):
             self.assertIn(addr, listed)
         self.assertNotIn("198.51.100.4", listed)
+        # Filtering goes on unchanged: both workers still drop X under the control plane's ban
+        # (`other`: the control plane's ids have no series of their own).
+        before = self.counters(sock)
+        self.wait_for(sock, lambda c: all(
+            c.get(f"worker{w}.ban.other", 0) >= before.get(f"worker{w}.ban.other", 0) + 1000
+            for w in (0, 1)))
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(30)
             s.connect(str(sock))
             s.sendall(b"sync begin 5 as=control\nban add 198.51.100.5 ttl=600 as=control\n"
-                      b"sync end\n")
+                      b"sync end\ncounters\n")
             data = b""
-            while data.count(b"\n.\n") < 3:
-                chunk = s.recv(4096)
+            while data.count(b"\n.\n") < 4:
+                chunk = s.recv(65536)
                 self.assertTrue(chunk, data)
                 data += chunk
         self.assertIn(b"epoch=5", data)
+        at_sync = parse_counters("sipwall counters\n" + data.decode().split("\n.\n")[3])
         listed = control(sock, "ban list")
-        self.assertNotIn("198.51.100.1", listed)  # the control plane's old entry: replaced
+        self.assertNotIn(self.X, listed)  # the control plane's old entry: replaced
         for addr in ("198.51.100.2", "198.51.100.3", "198.51.100.5"):
             self.assertIn(addr, listed)
+        # From the reply of `sync end` on, no worker drops X any more: it passes on both.
+        later = self.wait_for(sock, lambda c: all(
+            c[f"worker{w}.pass"] >= at_sync[f"worker{w}.pass"] + 1000 for w in (0, 1)))
+        for w in (0, 1):
+            self.assertEqual(later[f"worker{w}.drop.ban"], at_sync[f"worker{w}.drop.ban"])
         self.assertEqual(stop(proc), 0, log.read_text())
 
     def test_a_restarted_dataplane_keeps_its_bans(self) -> None:
@@ -544,15 +638,20 @@ class CommandChannel(unittest.TestCase):
         state.parent.mkdir(parents=True, exist_ok=True)
         proc, sock, log = self.start("state1", "--state-file", str(state))
         self.assertEqual(control(sock, f"ban add {self.X} ttl=600 id=persist"), "ok")
+        self.assertEqual(control(sock, f"ban add {self.Z} ttl=600 id=auth-z as=control"), "ok")
         self.assertEqual(stop(proc), 0, log.read_text())
         self.assertIn(f"ban add {self.X}/32 ttl=", state.read_text())
         proc, sock, log = self.start("state2", "--state-file", str(state))
-        self.assertIn("1 entries restored", log.read_text())
-        # Restored before the workers started: X never passes, and both workers drop it.
-        c = self.wait_for(sock, lambda c: c["worker0.drop.ban"] > 1000 and
-                          c["worker1.drop.ban"] > 1000)
+        self.assertIn("2 entries restored", log.read_text())
+        # Restored before the workers started: X and Z never pass, both workers drop them,
+        # each ban under its series (the operator's id; the control plane's as other).
+        c = self.wait_for(sock, lambda c: all(
+            c.get(f"worker{w}.ban.persist", 0) > 1000 and c.get(f"worker{w}.ban.other", 0) > 1000
+            for w in (0, 1)))
         self.assertEqual((c["worker0.pass"], c["worker1.pass"]), (0, 0))
-        self.assertIn("id=persist", control(sock, "ban list"))
+        listed = control(sock, "ban list")
+        self.assertIn("id=persist", listed)
+        self.assertIn("id=auth-z as=control", listed)
         self.assertEqual(stop(proc), 0, log.read_text())
         # A corrupt state file: a clear message, an empty start, no crash.
         state.write_text("# sipwall dynamic state v1\nexpires=x ban add 192.0.2.1 ttl=5\n")
