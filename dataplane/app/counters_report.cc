@@ -65,7 +65,8 @@ std::string format_counters(const WorkerCounters& filter, const IoCounters& io,
   }
   add("tx_sent", io.tx_sent);
   add("tx_failed", io.tx_failed);
-  add("rx_punt", io.rx_punt);  // frames the tap sent
+  add("rx_punt", io.rx_punt);                                          // frames the tap sent
+  add("tx_punt", io.tx_by_port[static_cast<size_t>(PortRole::punt)]);  // frames to the tap
   add_detail("", "idle_sleeps", io.idle_sleeps);
   // The exception path, per direction: to the tap by the port a frame came from, and from it.
   for (const auto side : {BridgeSide::outside, BridgeSide::inside}) {

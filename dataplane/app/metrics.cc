@@ -219,6 +219,14 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
   add(tx, static_cast<double>(s.io.tx_sent), {{"outcome", "sent"}});
   add(tx, static_cast<double>(s.io.tx_failed), {{"outcome", "ring_full"}});
   out.push_back(std::move(tx));
+  MetricFamily tx_port =
+      counter_family("sipwall_tx_port_packets_total", "Packets sent, by port role");
+  for (const auto& [role, name] :
+       {std::pair{PortRole::outside, "outside"}, std::pair{PortRole::inside, "inside"},
+        std::pair{PortRole::punt, "punt"}}) {
+    add(tx_port, static_cast<double>(s.io.tx_by_port[static_cast<size_t>(role)]), {{"port", name}});
+  }
+  out.push_back(std::move(tx_port));
   add_command_families(s, out);
   return out;
 }

@@ -20,6 +20,7 @@ IoCounters& IoCounters::operator+=(const IoCounters& o) {
   tx_sent += o.tx_sent;
   tx_failed += o.tx_failed;
   rx_punt += o.rx_punt;
+  for (size_t i = 0; i < tx_by_port.size(); ++i) tx_by_port[i] += o.tx_by_port[i];
   idle_sleeps += o.idle_sleeps;
   exception += o.exception;
   return *this;
@@ -117,6 +118,10 @@ void Worker::send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port) {
   }
   io_.tx_sent += sent;
   io_.tx_failed += queue.size() - sent;
+  const PortRole role = &queue == &to_punt_     ? PortRole::punt
+                        : &queue == &to_inside_ ? PortRole::inside
+                                                : PortRole::outside;
+  io_.tx_by_port[static_cast<size_t>(role)] += sent;
   for (size_t i = sent; i < queue.size(); ++i) rte_pktmbuf_free(queue[i]);
   queue.clear();
 }
@@ -185,6 +190,7 @@ uint16_t Worker::forward_inside_burst() {
   if (!exception_) {
     const uint16_t sent = rte_eth_tx_burst(setup_.ports.outside, setup_.queue, pkts.data(), n);
     io_.tx_sent += sent;
+    io_.tx_by_port[static_cast<size_t>(PortRole::outside)] += sent;
     io_.tx_failed += n - sent;
     for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
     return n;

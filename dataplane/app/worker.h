@@ -72,12 +72,17 @@ struct WorkerSetup {
 inline constexpr uint32_t kIdlePollsBeforeSleep = 256;
 
 // Counters of the DPDK shell itself (the filter counts verdicts in WorkerCounters).
+// The roles of the ports, as metrics and counters name them.
+enum class PortRole : uint8_t { outside, inside, punt };
+
 struct IoCounters {
   uint64_t rx_outside = 0;
   uint64_t rx_inside = 0;
   uint64_t tx_sent = 0;
   uint64_t tx_failed = 0;  // the TX ring was full (or no mbuf for a copy): freed, not sent
   uint64_t rx_punt = 0;    // frames the tap (control plane) sent
+  // Frames sent, by port role (PortRole): what tx_sent counts, split by where it went.
+  std::array<uint64_t, 3> tx_by_port{};
   uint64_t idle_sleeps = 0;
   ExceptionCounters exception;
 

@@ -233,12 +233,15 @@ class LiveMode(SanitizerCheck):
         for reason, n in summary["drop_reasons"].items():
             self.assertEqual(counters[f"drop.{reason}"], n, reason)
         self.assertEqual(counters["rx_outside"], summary["packets"])
+        self.assertEqual(counters["tx_punt"], summary["punt"])
 
         metrics = parse_metrics((self.tmp / f"{name}-live" / "metrics.txt").read_text())
         for key in ("pass", "punt", "drop"):
             self.assertEqual(metrics[("sipwall_packets_total", key)], summary[key], key)
         for reason, n in summary["drop_reasons"].items():
             self.assertEqual(metrics[("sipwall_drops_total", reason)], n, reason)
+        self.assertEqual(metrics[("sipwall_tx_port_packets_total", "punt")], summary["punt"])
+        self.assertEqual(metrics[("sipwall_tx_port_packets_total", "inside")], summary["pass"])
         for rule, n in summary["signature_hits"].items():
             self.assertEqual(metrics[("sipwall_signature_hits_total", rule)], n, rule)
         metrics_text = (self.tmp / f"{name}-live" / "metrics.txt").read_text()

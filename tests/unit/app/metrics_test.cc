@@ -37,6 +37,7 @@ MetricsSnapshot sample() {
   s.filter.sip_errors[static_cast<size_t>(SipError::bad_cseq)] = 4;
   s.io.rx_outside = 3;
   s.io.rx_punt = 5;
+  s.io.tx_by_port[static_cast<size_t>(PortRole::punt)] = 4;
   s.io.exception.ingress[static_cast<size_t>(BridgeSide::inside)]
                         [static_cast<size_t>(TapIngress::not_served)] = 6;
   s.io.exception.egress[static_cast<size_t>(TapEgress::flood)] = 2;
@@ -88,6 +89,8 @@ TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
   EXPECT_EQ(value(*find(fams, "sipwall_malformed_sip_total"), "error", "bad_cseq"), 4);
   EXPECT_EQ(value(*find(fams, "sipwall_rx_packets_total"), "port", "outside"), 3);
   EXPECT_EQ(value(*find(fams, "sipwall_rx_packets_total"), "port", "punt"), 5);
+  EXPECT_EQ(value(*find(fams, "sipwall_tx_port_packets_total"), "port", "punt"), 4);
+  EXPECT_EQ(value(*find(fams, "sipwall_tx_port_packets_total"), "port", "inside"), 0);
   const auto* ingress = find(fams, "sipwall_tap_ingress_frames_total");
   ASSERT_NE(ingress, nullptr);
   ASSERT_EQ(ingress->metric.size(), 2 * kTapIngressCount);  // every side and decision
