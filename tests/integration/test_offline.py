@@ -9,7 +9,8 @@ intent) and on real attack captures from the shared corpus, and checks:
 * summary.json against verdicts.jsonl (counts, drop reasons, signature hits);
 * pass/punt/drop.pcap hold exactly the packets of that verdict, in input order,
   with their original bytes (read back with the small pcap reader below);
-* two runs of the same capture give byte-identical output (determinism);
+* two runs of the same capture give byte-identical output (determinism; not repeated
+  under --sanitizer, which also skips the 2 M-packet budget captures);
 * missing, truncated and non-pcap input fail with a message on stderr.
 
 Stand-alone:
@@ -58,6 +59,9 @@ class Config:
     binary: Path | None = None
     corpus: Path | None = None
     rules_tool: Path | None = None  # sipwall-rules, for `explain`
+    # The sanitizers of this build ("address,undefined"), "" for a plain one: sanitizer builds
+    # skip what only repeats work the release build does (bulk captures, determinism reruns).
+    sanitizer: str = ""
 
 
 # --------------------------------------------------------------------------- pcap
@@ -219,7 +223,8 @@ class OfflineCase(unittest.TestCase):
 
     def run_checked(self, capture: Path, label: str, *extra: str) -> Run:
         """Run the binary, require success, and check everything that must hold
-        for any capture: counts, summary, output pcaps, determinism."""
+        for any capture: counts, summary, output pcaps, determinism (a second run, byte for
+        byte; plain builds only: a sanitizer build would only repeat the same code)."""
         run = run_dataplane(capture, self.tmp / label / "a", *extra)
         self.assertEqual(run.proc.returncode, 0, run.describe())
         for name in OUTPUT_FILES:
@@ -228,6 +233,8 @@ class OfflineCase(unittest.TestCase):
         self.check_verdict_lines(run, len(inp.records))
         self.check_summary(run)
         self.check_output_pcaps(run, inp)
+        if Config.sanitizer:
+            return run
         again = run_dataplane(capture, self.tmp / label / "b", *extra)
         self.assertEqual(again.proc.returncode, 0, again.describe())
         for name in OUTPUT_FILES:
@@ -570,7 +577,17 @@ class PuntBudget(OfflineCase):
     packet is checked against its class (trusted: punted; flood or heavy: punted or dropped as
     punt_budget of the untrusted tier; light: punted), and each class's total against the
     budget. Too big for the double run and byte comparison of run_checked (the flood capture
-    is 2 M packets); determinism is covered by the other captures, the same code judges these."""
+    is 2 M packets); determinism is covered by the other captures, the same code judges these.
+    Plain builds only (meson passes --sanitizer to sanitizer builds): under ASan the flood
+    alone takes minutes, and the sanitizers already watch the same budget code on the other
+    captures and in tests/unit/budget."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if Config.sanitizer:
+            raise unittest.SkipTest(f"bulk captures skipped under -fsanitize={Config.sanitizer}:"
+                                    " they run in the release build (tests/run.sh runs both)")
+        super().setUpClass()
 
     def generate(self, name: str) -> tuple[Path, Path, str]:
         out = self.tmp / "bulk"
@@ -890,7 +907,8 @@ class ControlCommands(OfflineCase):
                               env={**os.environ, "SIPWALL_DATAPLANE": str(Config.binary)})
         self.assertEqual(proc.returncode, 0, proc.stderr)
         blocks = proc.stdout.split("\n#")
-        by_packet = {int(b.lstrip("#").split()[0]): b for b in blocks if b.lstrip("#")[:1].isdigit()}
+        by_packet = {int(b.lstrip("#").split()[0]): b for b in blocks
+                     if b.lstrip("#")[:1].isdigit()}
         self.assertIn("drop ban", by_packet[7])
         self.assertIn(f"by ban scan-7 from 'ban add {self.A} ttl=1 id=scan-7' before packet 7",
                       by_packet[7])
@@ -1060,7 +1078,10 @@ def main() -> None:
     ap.add_argument("--binary", type=Path, default=os.environ.get("SIPWALL_DATAPLANE"))
     ap.add_argument("--rules-tool", type=Path, help="sipwall-rules, for explain")
     ap.add_argument("--corpus", type=Path, default=os.environ.get("SIPWALL_CORPUS"))
+    ap.add_argument("--sanitizer", default="",
+                    help="the build's sanitizers: skip the bulk captures and determinism reruns")
     args, rest = ap.parse_known_args()
+    Config.sanitizer = args.sanitizer
     Config.binary = args.binary.resolve() if args.binary else None
     Config.corpus = args.corpus.resolve() if args.corpus else None
     Config.rules_tool = args.rules_tool.resolve() if args.rules_tool else None
