@@ -69,6 +69,39 @@ TEST(Metrics, BanDropsAreNamedByTheOperatorsIdsAndTheRestIsOther) {
   EXPECT_EQ(value(*empty, "ban", "other"), 0);
 }
 
+TEST(Metrics, TheCommandChannelsTablesCommandsAndLatency) {
+  MetricsSnapshot s = sample();
+  s.commands.applied = {{"ban add", 3}, {"pinhole open", 1}};
+  s.commands.tables[0] = {5, 65536, 2};  // bans: entries, capacity, full rejections
+  s.commands.tables[2] = {1, 16, 7};     // pinholes
+  s.commands.apply_latency.count = 4;
+  s.commands.apply_latency.cumulative.fill(4);
+  const auto fams = to_metric_families(s);
+  const auto* applied = find(fams, "sipwall_commands_applied_total");
+  ASSERT_NE(applied, nullptr);
+  EXPECT_EQ(value(*applied, "command", "ban add"), 3);
+  EXPECT_EQ(value(*applied, "command", "pinhole open"), 1);
+  auto gauge = [&](const char* family, const char* table) {
+    for (const auto& m : find(fams, family)->metric) {
+      if (m.label[0].value == table) return m.gauge.value;
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(gauge("sipwall_dynamic_entries", "ban"), 5);
+  EXPECT_EQ(gauge("sipwall_dynamic_capacity", "ban"), 65536);
+  EXPECT_EQ(gauge("sipwall_dynamic_entries", "trust"), 0);
+  EXPECT_EQ(gauge("sipwall_dynamic_capacity", "pinhole"), 16);
+  const auto* full = find(fams, "sipwall_dynamic_full_total");
+  ASSERT_NE(full, nullptr);
+  EXPECT_EQ(value(*full, "table", "ban"), 2);
+  EXPECT_EQ(value(*full, "table", "pinhole"), 7);
+  EXPECT_EQ(value(*full, "table", "trust"), 0);
+  const auto* latency = find(fams, "sipwall_command_apply_seconds");
+  ASSERT_NE(latency, nullptr);
+  ASSERT_EQ(latency->metric.size(), 1u);
+  EXPECT_EQ(latency->metric[0].histogram.sample_count, 4u);
+}
+
 TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
   const auto fams = to_metric_families(sample());
   const auto* packets = find(fams, "sipwall_packets_total");
