@@ -46,7 +46,10 @@ run_suite build/asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype
 # The -march=native build (what perf/run-bench.sh measures) compiles the validator's AVX-512
 # fast paths, which the builds above (-march=corei7) do not: its SIP tests, the differential
 # ones against the frozen reference validator included, run on them here, under ASan+UBSan and
-# optimised as released.
+# optimised as released. (The fuzz build's sip_diff target checks the same paths against the
+# same reference, but only over its seeds for a few seconds, not the differential tests'
+# enumerations of every special byte at every position and every span against an exactly-sized
+# buffer: it does not replace this.)
 ONLY="tests/unit/sip/sip_test sip" run_suite build/native-asan -Dnative=true \
   -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 # libFuzzer targets (tests/fuzz/, clang, ASan+UBSan, -march=native): one meson test per target
