@@ -96,12 +96,17 @@ class Reader {
   DigestParseError quoted(std::string& out) {
     ++pos_;
     while (pos_ < s_.size()) {
+      // A run of qdtext at once: most values are nothing else.
+      const size_t run = skip(s_, pos_, kQdtext);
+      out.append(s_.substr(pos_, run - pos_));
+      pos_ = run;
+      if (out.size() > limits_.max_param_bytes) return DigestParseError::too_long;
+      if (pos_ == s_.size()) break;
       const char c = s_[pos_];
       if (c == '"') {
         ++pos_;
         return DigestParseError::ok;
       }
-      if (out.size() >= limits_.max_param_bytes) return DigestParseError::too_long;
       if (c == '\\') {
         // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
         if (pos_ + 1 == s_.size()) break;
@@ -109,11 +114,9 @@ class Reader {
         if (e > 0x7f || e == '\n' || e == '\r') return DigestParseError::bad_quoted_string;
         out += static_cast<char>(e);
         pos_ += 2;
+        if (out.size() > limits_.max_param_bytes) return DigestParseError::too_long;
       } else if (c == '\r' || c == '\n') {
         ++pos_;  // a fold's CRLF: the validator let through only CRLF followed by WSP
-      } else if (is(c, kQdtext)) {
-        out += c;
-        ++pos_;
       } else {
         return DigestParseError::bad_quoted_string;
       }
@@ -141,44 +144,46 @@ bool parse_nc(std::string_view nc, uint32_t& value) {
   return value != 0;
 }
 
-// Checks and stores one known parameter's value (unescaped).
-DigestParseError store(Param p, std::string value, DigestAuthorization& out) {
+// Where a parameter's value is written: its field for the strings the verifier reads, else
+// a scratch string checked by check_scalar().
+std::string* field_of(Param p, DigestAuthorization& out) {
   switch (p) {
     case Param::username:
-      out.username = std::move(value);
-      break;
+      return &out.username;
     case Param::realm:
-      out.realm = std::move(value);
-      break;
+      return &out.realm;
     case Param::nonce:
-      out.nonce = std::move(value);
-      break;
+      return &out.nonce;
     case Param::uri:
-      out.uri = std::move(value);
-      break;
+      return &out.uri;
     case Param::response:
-      out.response = std::move(value);
-      break;
+      return &out.response;
     case Param::cnonce:
-      out.cnonce = std::move(value);
-      break;
+      return &out.cnonce;
     case Param::opaque:
-      out.opaque = std::move(value);
-      break;
+      return &out.opaque;
     case Param::nc:
-      if (!parse_nc(value, out.nc_value)) return DigestParseError::bad_nc;
-      out.nc = std::move(value);
-      break;
+      return &out.nc;
+    default:
+      return nullptr;
+  }
+}
+
+// Checks a parameter whose value means more than its text.
+DigestParseError check_value(Param p, std::string_view value, DigestAuthorization& out) {
+  switch (p) {
+    case Param::nc:
+      return parse_nc(value, out.nc_value) ? DigestParseError::ok : DigestParseError::bad_nc;
     case Param::qop:
       // A token in the grammar; some clients quote it, which changes nothing.
       if (!iequals(value, "auth")) return DigestParseError::bad_qop;
       out.has_qop = true;
-      break;
+      return DigestParseError::ok;
     case Param::algorithm: {
       const std::optional<DigestAlgorithm> a = digest_algorithm_from_name(value);
       if (!a) return DigestParseError::unsupported_algorithm;
       out.algorithm = *a;
-      break;
+      return DigestParseError::ok;
     }
     case Param::userhash:
       if (iequals(value, "true")) {
@@ -186,20 +191,32 @@ DigestParseError store(Param p, std::string value, DigestAuthorization& out) {
       } else if (!iequals(value, "false")) {
         return DigestParseError::bad_userhash;
       }
-      break;
+      return DigestParseError::ok;
     case Param::username_star:
       return DigestParseError::unsupported_username_star;
-    case Param::other:
-      break;
+    default:
+      return DigestParseError::ok;
   }
-  return DigestParseError::ok;
+}
+
+// Empties `out`, keeping the strings' memory: a parser reused per worker allocates nothing
+// once its strings have grown.
+void clear(DigestAuthorization& out) {
+  for (std::string* s : {&out.username, &out.realm, &out.nonce, &out.uri, &out.response,
+                         &out.cnonce, &out.opaque, &out.nc}) {
+    s->clear();
+  }
+  out.nc_value = 0;
+  out.has_qop = false;
+  out.algorithm = DigestAlgorithm::md5;
+  out.userhash = false;
 }
 
 }  // namespace
 
 DigestParseError parse_digest_authorization(std::string_view value, DigestAuthorization& out,
                                             const DigestAuthorizationLimits& limits) {
-  out = DigestAuthorization{};
+  clear(out);
   if (value.size() > limits.max_value_bytes) return DigestParseError::too_long;
   Reader r(value, limits);
   r.skip_lws();
@@ -211,6 +228,7 @@ DigestParseError parse_digest_authorization(std::string_view value, DigestAuthor
   // Names seen so far, unknown ones included, to refuse any duplicate.
   std::array<std::string_view, 64> seen{};
   size_t count = 0;
+  std::string scratch;  // values of parameters without a string field (short: no allocation)
   while (true) {
     const std::string_view name = r.token();
     if (name.empty()) return DigestParseError::bad_syntax;
@@ -224,7 +242,10 @@ DigestParseError parse_digest_authorization(std::string_view value, DigestAuthor
     r.skip_lws();
     if (!r.take('=')) return DigestParseError::bad_syntax;
     r.skip_lws();
-    std::string v;
+    const Param p = param_of(name);
+    std::string* const field = field_of(p, out);
+    std::string& v = field != nullptr ? *field : scratch;
+    v.clear();
     if (r.peek() == '"') {
       if (const DigestParseError e = r.quoted(v); e != DigestParseError::ok) return e;
     } else {
@@ -233,10 +254,7 @@ DigestParseError parse_digest_authorization(std::string_view value, DigestAuthor
       if (t.size() > limits.max_param_bytes) return DigestParseError::too_long;
       v = t;
     }
-    if (const DigestParseError e = store(param_of(name), std::move(v), out);
-        e != DigestParseError::ok) {
-      return e;
-    }
+    if (const DigestParseError e = check_value(p, v, out); e != DigestParseError::ok) return e;
     r.skip_lws();
     if (r.at_end()) break;
     if (!r.take(',')) return DigestParseError::bad_syntax;

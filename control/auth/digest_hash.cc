@@ -11,18 +11,19 @@ namespace sipwall {
 
 namespace {
 
-const EVP_MD* evp_md(DigestAlgorithm a) {
+// OpenSSL 3's names of the algorithms.
+const char* evp_name(DigestAlgorithm a) {
   switch (a) {
     case DigestAlgorithm::md5:
-      return EVP_md5();
+      return "MD5";
     case DigestAlgorithm::sha256:
-      return EVP_sha256();
+      return "SHA2-256";
     case DigestAlgorithm::sha512_256:
-      return EVP_sha512_256();
+      return "SHA2-512/256";
     case DigestAlgorithm::count_:
       break;
   }
-  return nullptr;
+  return "";
 }
 
 }  // namespace
@@ -68,26 +69,33 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 DigestHasher::DigestHasher() : ctx_(EVP_MD_CTX_new()) {
   if (ctx_ == nullptr) throw std::bad_alloc();
+  for (const DigestAlgorithm a : kAllDigestAlgorithms) {
+    // Missing only where a provider is (e.g. MD5 under a FIPS-only configuration): hex()
+    // then returns "", which never equals a response.
+    md_[static_cast<size_t>(a)] = EVP_MD_fetch(nullptr, evp_name(a), nullptr);
+  }
 }
 
 DigestHasher::~DigestHasher() {
+  for (EVP_MD* md : md_) EVP_MD_free(md);
   EVP_MD_CTX_free(ctx_);
 }
 
 std::string DigestHasher::hex(DigestAlgorithm a, std::initializer_list<std::string_view> parts) {
-  bool ok = EVP_DigestInit_ex(ctx_, evp_md(a), nullptr) == 1;
+  const EVP_MD* md = md_[static_cast<size_t>(a)];
+  bool ok = md != nullptr && EVP_DigestInit_ex2(ctx_, md, nullptr) == 1;
   bool first = true;
   for (const std::string_view p : parts) {
     if (!first) ok = ok && EVP_DigestUpdate(ctx_, ":", 1) == 1;
     first = false;
     ok = ok && EVP_DigestUpdate(ctx_, p.data(), p.size()) == 1;
   }
-  std::array<uint8_t, EVP_MAX_MD_SIZE> md{};
+  std::array<uint8_t, EVP_MAX_MD_SIZE> out{};
   unsigned len = 0;
-  ok = ok && EVP_DigestFinal_ex(ctx_, md.data(), &len) == 1;
+  ok = ok && EVP_DigestFinal_ex(ctx_, out.data(), &len) == 1;
   // Only a broken OpenSSL installation fails here; an empty hash never equals a response.
   if (!ok) return {};
-  return to_hex(std::span<const uint8_t>(md.data(), len));
+  return to_hex(std::span<const uint8_t>(out.data(), len));
 }
 
 std::string digest_ha1(DigestHasher& h, DigestAlgorithm a, std::string_view username,

@@ -13,6 +13,7 @@
 #include <string_view>
 
 struct evp_md_ctx_st;
+struct evp_md_st;
 
 namespace sipwall {
 
@@ -35,7 +36,8 @@ std::string to_hex(std::span<const uint8_t> bytes);
 // octet from timing.
 bool constant_time_equal(std::string_view a, std::string_view b);
 
-// Hashes the parts joined with ':' (the digest's KD and H inputs). Holds one OpenSSL context,
+// Hashes the parts joined with ':' (the digest's KD and H inputs). Holds one OpenSSL context
+// and the algorithms fetched once (OpenSSL 3 looks an algorithm up on every init otherwise),
 // reused across calls: one per thread.
 class DigestHasher {
  public:
@@ -48,6 +50,7 @@ class DigestHasher {
 
  private:
   evp_md_ctx_st* ctx_;
+  std::array<evp_md_st*, kDigestAlgorithmCount> md_{};
 };
 
 // HA1 = H(username ":" realm ":" password): what the credentials file stores.

@@ -1,7 +1,5 @@
 #include "control/auth/digest_verifier.h"
 
-#include <string>
-
 #include "sip/sip_char_class.h"
 
 namespace sipwall {
@@ -54,9 +52,9 @@ DigestOutcome DigestVerifier::verify(const DigestAuthorization& auth, const Dige
                                                 .method = request.method,
                                                 .uri = auth.uri});
   // Clients may send upper-case hex; the comparison itself stays constant-time.
-  std::string response = auth.response;
-  for (char& c : response) c = sipchar::lower(c);
-  if (!constant_time_equal(expected, response) || !known) return DigestOutcome::bad_response;
+  response_.assign(auth.response);
+  for (char& c : response_) c = sipchar::lower(c);
+  if (!constant_time_equal(expected, response_) || !known) return DigestOutcome::bad_response;
 
   if (nonce.status == NonceStatus::stale) return DigestOutcome::stale;
   switch (windows_.check_and_record(nonce.id, nonce.issued, auth.nc_value, now)) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/ip_address.h"
@@ -56,6 +57,7 @@ class DigestVerifier {
   const NonceSigner& nonces_;
   NcReplayWindow& windows_;
   DigestHasher hasher_;
+  std::string response_;  // the client's response in lower case, memory kept between calls
 };
 
 }  // namespace sipwall

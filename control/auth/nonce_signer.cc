@@ -2,11 +2,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <vector>
 
 #include "control/auth/digest_hash.h"
 
@@ -38,20 +39,6 @@ int hex_value(char c) {
   return -1;  // upper case is not what this server writes
 }
 
-// HMAC-SHA-256 of the concatenated parts, its first `out.size()` octets.
-void hmac(std::span<const uint8_t> secret, std::initializer_list<std::span<const uint8_t>> parts,
-          std::span<uint8_t> out) {
-  std::vector<uint8_t> message;
-  for (const auto& p : parts) message.insert(message.end(), p.begin(), p.end());
-  std::array<uint8_t, EVP_MAX_MD_SIZE> md{};
-  unsigned len = 0;
-  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), message.data(),
-           message.size(), md.data(), &len) == nullptr) {
-    md.fill(0);  // cannot happen with a working OpenSSL; a zero tag verifies nothing issued
-  }
-  std::copy_n(md.begin(), out.size(), out.begin());
-}
-
 std::span<const uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
@@ -67,15 +54,6 @@ std::array<uint8_t, 17> binding_input(const IpAddress& source, uint8_t prefix) {
   in[0] = masked.is_v4() ? 4 : 6;
   std::copy(masked.bytes.begin(), masked.bytes.end(), in.begin() + 1);
   return in;
-}
-
-void sign(std::span<const uint8_t> secret, NonceBytes& n, std::string_view realm,
-          const IpAddress& source) {
-  const std::span<uint8_t> tag(n.data() + kHeaderBytes, kTagBytes);
-  hmac(secret, {std::span<const uint8_t>(n.data(), kHeaderBytes), bytes_of(realm)}, tag);
-  const auto bind = binding_input(source, n[kHeaderBytes - 1]);
-  hmac(secret, {std::span<const uint8_t>(tag), bind},
-       std::span<uint8_t>(n.data() + kHeaderBytes + kTagBytes, kBindingBytes));
 }
 
 }  // namespace
@@ -96,10 +74,47 @@ std::string_view to_string(NonceStatus s) {
 
 NonceSigner::NonceSigner(std::span<const uint8_t> secret, const NonceConfig& config,
                          uint64_t first_id)
-    : secret_(secret.begin(), secret.end()), config_(config), next_id_(first_id) {
-  if (secret_.size() < kNonceSecretMinBytes) {
+    : config_(config), next_id_(first_id) {
+  if (secret.size() < kNonceSecretMinBytes) {
     throw std::invalid_argument("nonce secret shorter than 32 octets");
   }
+  EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  keyed_ = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
+  EVP_MAC_free(hmac);  // the context holds its own reference
+  char digest[] = "SHA2-256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (keyed_ == nullptr || EVP_MAC_init(keyed_, secret.data(), secret.size(), params) != 1) {
+    EVP_MAC_CTX_free(keyed_);
+    throw std::runtime_error("OpenSSL has no HMAC-SHA-256");
+  }
+}
+
+NonceSigner::~NonceSigner() {
+  EVP_MAC_CTX_free(keyed_);
+}
+
+void NonceSigner::mac(std::initializer_list<std::span<const uint8_t>> parts,
+                      std::span<uint8_t> out) const {
+  std::array<uint8_t, EVP_MAX_MD_SIZE> md{};
+  size_t len = 0;
+  EVP_MAC_CTX* const ctx = EVP_MAC_CTX_dup(keyed_);
+  bool ok = ctx != nullptr;
+  for (const auto& p : parts) ok = ok && EVP_MAC_update(ctx, p.data(), p.size()) == 1;
+  ok = ok && EVP_MAC_final(ctx, md.data(), &len, md.size()) == 1 && len >= out.size();
+  EVP_MAC_CTX_free(ctx);
+  // Fails only without memory: a zero tag matches nothing this signer issued.
+  if (!ok) md.fill(0);
+  std::copy_n(md.begin(), out.size(), out.begin());
+}
+
+void NonceSigner::sign(std::span<uint8_t> n, std::string_view realm,
+                       const IpAddress& source) const {
+  const std::span<uint8_t> tag(n.data() + kHeaderBytes, kTagBytes);
+  mac({std::span<const uint8_t>(n.data(), kHeaderBytes), bytes_of(realm)}, tag);
+  const auto bind = binding_input(source, n[kHeaderBytes - 1]);
+  mac({std::span<const uint8_t>(tag), bind},
+      std::span<uint8_t>(n.data() + kHeaderBytes + kTagBytes, kBindingBytes));
 }
 
 std::string NonceSigner::issue(std::string_view realm, const IpAddress& source, uint8_t bind_prefix,
@@ -112,7 +127,7 @@ std::string NonceSigner::issue(std::string_view realm, const IpAddress& source, 
       bind_prefix == kNonceUnbound
           ? kNonceUnbound
           : static_cast<uint8_t>(std::min<unsigned>(bind_prefix, source.bit_width()));
-  sign(secret_, n, realm, source);
+  sign(n, realm, source);
   return to_hex(n);
 }
 
@@ -129,7 +144,7 @@ NonceCheck NonceSigner::check(std::string_view nonce, std::string_view realm,
   }
   if (n[0] != kVersion) return out;
   NonceBytes expected = n;
-  sign(secret_, expected, realm, source);
+  sign(expected, realm, source);
   if (CRYPTO_memcmp(expected.data() + kHeaderBytes, n.data() + kHeaderBytes, kTagBytes) != 0) {
     return out;
   }
@@ -137,10 +152,11 @@ NonceCheck NonceSigner::check(std::string_view nonce, std::string_view realm,
   out.id = get_u64(&n[9]);
   if (out.issued > now + config_.max_future) return out;
   const uint8_t prefix = n[kHeaderBytes - 1];
-  if (prefix != kNonceUnbound &&
-      (prefix > source.bit_width() ||
-       CRYPTO_memcmp(expected.data() + kHeaderBytes + kTagBytes,
-                     n.data() + kHeaderBytes + kTagBytes, kBindingBytes) != 0)) {
+  const bool bound_here = CRYPTO_memcmp(expected.data() + kHeaderBytes + kTagBytes,
+                                        n.data() + kHeaderBytes + kTagBytes, kBindingBytes) == 0;
+  if (prefix == kNonceUnbound) {
+    if (!bound_here) return out;  // an unbound nonce's binding is fixed: altered means forged
+  } else if (prefix > source.bit_width() || !bound_here) {
     out.status = NonceStatus::wrong_source;
     return out;
   }

@@ -12,18 +12,20 @@
 //   | tag (12) = HMAC(secret, the 18 octets before | realm)
 //   | binding (8) = HMAC(secret, tag | family | source masked to the prefix length)
 // The binding is a tag of its own so that a nonce used from elsewhere is told apart from a
-// forged one (a security event, not noise); a nonce with an altered binding tag counts as
-// bound elsewhere, which refuses it all the same.
+// forged one (a security event, not noise); a bound nonce with an altered binding tag counts
+// as bound elsewhere, which refuses it all the same.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/ip_address.h"
 #include "common/time.h"
+
+struct evp_mac_ctx_st;
 
 namespace sipwall {
 
@@ -51,12 +53,16 @@ struct NonceCheck {
   Nanos issued = 0;  // valid, stale, wrong_source
 };
 
+// Thread-safe: workers may share one signer.
 class NonceSigner {
  public:
   // `secret`: at least kNonceSecretMinBytes random octets (throws std::invalid_argument
   // otherwise). `first_id`: where ids start; random at start, so a restart with the same
   // secret does not issue the same ids again.
   NonceSigner(std::span<const uint8_t> secret, const NonceConfig& config, uint64_t first_id);
+  ~NonceSigner();
+  NonceSigner(const NonceSigner&) = delete;
+  NonceSigner& operator=(const NonceSigner&) = delete;
 
   // `bind_prefix`: kNonceUnbound, or the prefix length of `source` the nonce is bound to
   // (clamped to the address width).
@@ -69,9 +75,16 @@ class NonceSigner {
   const NonceConfig& config() const { return config_; }
 
  private:
-  std::vector<uint8_t> secret_;
+  // HMAC-SHA-256 of `parts` (concatenated), its first out.size() octets.
+  void mac(std::initializer_list<std::span<const uint8_t>> parts, std::span<uint8_t> out) const;
+  // Fills in the tag and the binding of a nonce whose first octets are set.
+  void sign(std::span<uint8_t> n, std::string_view realm, const IpAddress& source) const;
+
+  // Keyed once; every MAC works on a copy (copies are cheap, keying is not, and the copy
+  // keeps check() safe on many threads).
+  evp_mac_ctx_st* keyed_ = nullptr;
   NonceConfig config_;
-  uint64_t next_id_;
+  std::atomic<uint64_t> next_id_;
 };
 
 }  // namespace sipwall

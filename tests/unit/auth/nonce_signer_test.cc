@@ -53,6 +53,13 @@ TEST_F(NonceSignerTest, EveryAlteredDigitIsRefused) {
     const NonceStatus want = i < 60 ? NonceStatus::invalid : NonceStatus::wrong_source;
     EXPECT_EQ(signer.check(bad, kRealm, ip("192.0.2.1"), kT0).status, want) << i;
   }
+  // Unbound, the binding digits are fixed: altered, the nonce is forged.
+  const std::string unbound = signer.issue(kRealm, ip("192.0.2.1"), kNonceUnbound, kT0);
+  for (size_t i = 60; i < unbound.size(); ++i) {
+    std::string bad = unbound;
+    bad[i] = bad[i] == '0' ? '1' : '0';
+    EXPECT_EQ(signer.check(bad, kRealm, ip("192.0.2.1"), kT0).status, NonceStatus::invalid) << i;
+  }
   EXPECT_EQ(signer.check(n.substr(1), kRealm, ip("192.0.2.1"), kT0).status, NonceStatus::invalid);
   EXPECT_EQ(signer.check(n + "0", kRealm, ip("192.0.2.1"), kT0).status, NonceStatus::invalid);
   std::string upper = n;
