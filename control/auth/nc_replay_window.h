@@ -11,6 +11,9 @@
 // have lost one, so it is refused as stale (the client gets a new nonce) instead of starting
 // a fresh window an attacker could replay into. The horizon starts at the table's creation,
 // so a restart does not forget what was used before it either.
+//
+// Not thread-safe: workers that share nonces serialise their calls (a lock, or one table per
+// shard of nonce ids).
 
 #include <cstddef>
 #include <cstdint>

@@ -1,11 +1,12 @@
 #pragma once
 
-// Stateless digest nonces (RFC 7616 5.5's suggestion, made concrete): a nonce carries its
-// issue time and id and is signed with HMAC-SHA-256 under a server secret, so any nonce can
-// be checked without a table of issued ones (a flood of challenges costs no memory). A nonce
-// may be bound to the source it was issued to (the address, or its prefix: carrier egress
-// pools rotate addresses), and expires: an expired one is reported stale, so the client
-// retries with a new nonce (stale=true) without asking its user again.
+// Stateless digest nonces (RFC 7616 3.3's example, a time stamp and a keyed hash, made
+// concrete): a nonce carries its issue time and id and is signed with HMAC-SHA-256 under a
+// server secret, so any nonce can be checked without a table of issued ones (a flood of
+// challenges costs no memory). A nonce may be bound to the source it was issued to (the
+// address, or its prefix: carrier egress pools rotate addresses), and expires: an expired one
+// is reported stale, so the client retries with a new nonce (stale=true) without asking its
+// user again.
 //
 // Wire form: 76 lower-case hex digits of
 //   version (1) | issued ns (8, big-endian) | id (8) | bound prefix length (1, 0xff = none)
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>

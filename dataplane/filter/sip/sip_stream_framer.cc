@@ -94,7 +94,7 @@ StreamFrameError SipStreamFramer::read_content_length(std::string_view header,
 
 StreamFrame SipStreamFramer::next(std::string_view pending) {
   if (error_ != StreamFrameError::none) return fail(error_);
-  if (header_end_ == 0 && scanned_ == 0 && pending.starts_with(kCrlf.substr(0, 1))) {
+  if (header_end_ == 0 && scanned_ == 0 && !pending.empty() && pending.front() == '\r') {
     // Between messages: CRLFCRLF is a ping, CRLF followed by anything else a pong. Until the
     // octets after a CRLF are known it could be either.
     if (pending.starts_with(kCrlfCrlf)) {
