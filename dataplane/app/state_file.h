@@ -39,8 +39,8 @@ StateFileLoad parse_state_file(std::string_view text, int64_t wall_now_ms);
 // Reads `path`; a missing file is an empty state, not an error.
 StateFileLoad load_state_file(const std::string& path, int64_t wall_now_ms);
 
-// Writes `text` to `path` atomically: a temporary file beside it, fsync, rename over, fsync of
-// the directory. Returns an error text, "" on success.
+// Writes `text` to `path` atomically (common/atomic_file.h). Returns an error text, "" on
+// success.
 std::string write_state_file(const std::string& path, std::string_view text);
 
 // Unix time in milliseconds.

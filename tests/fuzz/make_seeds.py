@@ -147,11 +147,18 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     seeds = Seeds(args.out)
 
+    messages = []
     for sub in ("rfc4475", "rfc5118"):
         for f in sorted((args.corpus / sub).glob("*")):
             if f.is_file() and f.name not in ("MANIFEST.tsv", "SHA256SUMS"):
+                messages.append(f.read_bytes())
                 for target in ("sip", "sip_diff", "signatures"):
                     seeds.add(target, f.read_bytes())
+    # stream (fuzz_stream.cc): an octet of options, 7 read sizes, then two messages back to
+    # back with a keepalive between.
+    for i, (a, b) in enumerate(zip(messages, messages[1:])):
+        head = bytes([i & 1]) + bytes((i * 37 + k * 11) & 0xFF for k in range(7))
+        seeds.add("stream", head + a + (b"\r\n\r\n", b"\r\n", b"")[i % 3] + b)
     for f in sorted((args.corpus / "pcap").rglob("*.pcap")):
         add_capture(seeds, read_pcap(f))
 

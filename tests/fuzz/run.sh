@@ -3,7 +3,8 @@
 #
 #   tests/fuzz/run.sh [--minutes N | --seconds N] [--build-dir DIR] [TARGET...]
 #
-# Targets (default: all): packet sip sip_diff signatures media pipeline rules policy.
+# Targets (default: all): packet sip sip_diff signatures media pipeline rules policy command
+# stream digest.
 # Each target first replays its regression inputs (tests/fuzz/regressions/<target>/), then fuzzes
 # for the given time (default 60 s each) from its corpus: a persistent working corpus in the
 # build directory, the seeds generated from ../shared/corpus and make_captures.py, and the
@@ -21,7 +22,7 @@ build="$src/build/fuzz"
 seconds=60
 test_mode=0
 targets=()
-all_targets=(packet sip sip_diff signatures media pipeline rules policy command)
+all_targets=(packet sip sip_diff signatures media pipeline rules policy command stream digest)
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -53,10 +54,12 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_o
 
 # Options per target: the longest input, the per-input timeout, the dictionary.
 declare -A max_len=([packet]=16384 [pipeline]=32768 [policy]=32768 [sip]=8192 [sip_diff]=8192
-                    [signatures]=8192 [media]=2048 [rules]=4096 [command]=1200)
+                    [signatures]=8192 [media]=2048 [rules]=4096 [command]=1200
+                    [stream]=20000 [digest]=2048)
 declare -A timeout=([rules]=60 [policy]=60)
 declare -A dict=([sip]=sip.dict [sip_diff]=sip.dict [signatures]=sip.dict [pipeline]=sip.dict
-                 [policy]=sip.dict [rules]=rules.dict [command]=command.dict)
+                 [policy]=sip.dict [rules]=rules.dict [command]=command.dict
+                 [stream]=sip.dict [digest]=digest.dict)
 
 status=0
 summary=()
