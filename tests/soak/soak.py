@@ -159,8 +159,8 @@ def main() -> int:
 
     if rc != 0:
         failures.append(f"dataplane exit status {rc}")
-    lhs = {"judged": final["judged"], "pass+punt+drop": final["pass"] + final["punt"] + final["drop"],
-           "rx_outside": final["rx_outside"], "sent": sent}
+    lhs = {"judged": final["judged"], "rx_outside": final["rx_outside"], "sent": sent,
+           "pass+punt+drop": final["pass"] + final["punt"] + final["drop"]}
     if len(set(lhs.values())) != 1:
         failures.append(f"accounting does not balance: {lhs}")
     tx = final["tx_sent"] + final["tx_failed"]

@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iface", required=True)
     ap.add_argument("--pcap", type=Path, required=True)
     ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--seconds", type=float, default=0, help="send for this long (overrides rounds)")
+    ap.add_argument("--seconds", type=float, default=0,
+                    help="send for this long (instead of --rounds)")
     ap.add_argument("--rate", type=float, default=0, help="frames per second (0: unpaced)")
     args = ap.parse_args(argv)
     frames = [r.data for r in read_pcap(args.pcap).records]
