@@ -4,7 +4,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <unordered_map>
 #include <utility>
 
@@ -111,10 +110,17 @@ FileReader filesystem_reader() {
     if (fs::is_directory(path, ec)) return Result<std::string>::failure("is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) return Result<std::string>::failure(std::strerror(errno));
-    std::ostringstream buf;
-    buf << in.rdbuf();
+    std::string text;
+    char chunk[65536];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+      text.append(chunk, static_cast<size_t>(in.gcount()));
+      if (text.size() > kMaxRuleFileBytes) {
+        return Result<std::string>::failure("larger than " +
+                                            std::to_string(kMaxRuleFileBytes >> 20) + " MiB");
+      }
+    }
     if (in.bad()) return Result<std::string>::failure("read error");
-    return buf.str();
+    return text;
   };
 }
 

@@ -19,6 +19,9 @@ inline constexpr size_t kMaxIncludeDepth = 16;  // the root file is depth 0
 // Files one set may read, root included. Paths are compared as written (lexically), so through
 // a symlink to a folder (`d -> .`) two includes per file would otherwise fan out to 2^16 reads.
 inline constexpr size_t kMaxIncludeFiles = 256;
+// Bytes one file may hold (the shipped set is a few KiB): a rule path that names /dev/zero, a
+// pipe or a runaway generated file is refused after this much, not read until memory runs out.
+inline constexpr size_t kMaxRuleFileBytes = size_t{16} << 20;
 
 struct ResolvedRules {
   std::vector<Statement> statements;  // every file's, includes expanded in place, in order

@@ -9,8 +9,10 @@
 // Input: u8 statement count, 3 octets per statement, then the pipeline input.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "fuzz_check.h"
 #include "pipeline/filter_policy.h"
@@ -95,6 +97,23 @@ std::string statement(size_t i, const uint8_t* s) {
   }
 }
 
+// Compiling a set (Hyperscan) costs far more than running the frames through it, and most
+// mutations change the frames, not the statement picks: policies are kept by their rule text (a
+// refused set as null), at most 64, all dropped when full. A policy is immutable, so a kept one
+// judges exactly as a fresh one would.
+const FilterPolicy* policy_for(const std::string& text) {
+  static std::unordered_map<std::string, std::unique_ptr<const FilterPolicy>> kept;
+  if (const auto it = kept.find(text); it != kept.end()) return it->second.get();
+  if (kept.size() >= 64) kept.clear();
+  rules::CompileOptions options;
+  options.reader = [](const std::string&) { return Result<std::string>::failure("no includes"); };
+  const rules::RulesResult r = rules::compile_rules_text(text, "policy.rules", options);
+  if (!r.ok()) return kept.emplace(text, nullptr).first->second.get();
+  auto built = FilterPolicy::build(small_tables(r.rules->filter), r.rules->signatures, 1);
+  FUZZ_CHECK(built.policy, "compiled set refused: %s\n%s", built.error.c_str(), text.c_str());
+  return kept.emplace(text, std::move(built.policy)).first->second.get();
+}
+
 }  // namespace
 }  // namespace sipwall::fuzz
 
@@ -106,12 +125,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 + 3 * count) return 0;
   std::string text;
   for (size_t i = 0; i < count; ++i) text += statement(i, data + 1 + 3 * i) + "\n";
-  rules::CompileOptions options;
-  options.reader = [](const std::string&) { return Result<std::string>::failure("no includes"); };
-  const rules::RulesResult r = rules::compile_rules_text(text, "policy.rules", options);
-  if (!r.ok()) return 0;
-  auto built = FilterPolicy::build(small_tables(r.rules->filter), r.rules->signatures, 1);
-  FUZZ_CHECK(built.policy, "compiled set refused: %s\n%s", built.error.c_str(), text.c_str());
-  run_pipelines(*built.policy, {data + 1 + 3 * count, size - 1 - 3 * count});
+  const FilterPolicy* policy = policy_for(text);
+  if (policy == nullptr) return 0;
+  run_pipelines(*policy, {data + 1 + 3 * count, size - 1 - 3 * count});
   return 0;
 }

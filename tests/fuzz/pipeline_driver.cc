@@ -91,6 +91,7 @@ FilterConfig small_tables(FilterConfig cfg) {
   cfg.limits.table_capacity = 64;
   cfg.ban_capacity = 16;
   cfg.pinhole_capacity = 16;
+  cfg.trust_capacity = 16;
   cfg.fragments.max_datagrams = 4;
   cfg.fragments.max_fragments_per_datagram = 8;
   return cfg;

@@ -68,12 +68,16 @@ for t in "${targets[@]}"; do
   out="$build/tests/fuzz/out/$t"
   regressions="$src/tests/fuzz/regressions/$t"
   mkdir -p "$out/artifacts"
+  # A test run's logs are its own: a long run of the same target may be writing $out/*.log.
   if [[ $test_mode == 1 ]]; then
     work=$(mktemp -d "$out/check.XXXXXX")
+    logs="$work.logs"
   else
     work="$out/corpus"
+    logs="$out"
     mkdir -p "$work"
   fi
+  mkdir -p "$logs"
   dirs=("$work")
   for d in "$build/tests/fuzz/seeds/$t" "$src/tests/fuzz/seeds/$t" "$regressions"; do
     [[ -d $d ]] && dirs+=("$d")
@@ -88,9 +92,9 @@ for t in "${targets[@]}"; do
   crashes=0
   # Regression inputs first, each once: a fixed bug must stay fixed.
   if [[ -d $regressions ]] && [[ -n $(ls -A "$regressions") ]]; then
-    if ! "$bin" "${opts[@]}" "$regressions"/* >"$out/replay.log" 2>&1; then
+    if ! "$bin" "${opts[@]}" "$regressions"/* >"$logs/replay.log" 2>&1; then
       echo "$t: a regression input fails again:" >&2
-      grep -E "Running:|ERROR|FUZZ_CHECK|SUMMARY" "$out/replay.log" | tail -n 20 >&2
+      grep -aE "Running:|ERROR|FUZZ_CHECK|SUMMARY" "$logs/replay.log" | tail -n 20 >&2
       crashes=$((crashes + 1))
     fi
   fi
@@ -101,18 +105,18 @@ for t in "${targets[@]}"; do
   while [[ $left -gt 0 && $runs -lt 20 ]]; do
     runs=$((runs + 1))
     before=$(ls "$out/artifacts" | sort)
-    nice -n 10 "$bin" "${opts[@]}" -max_total_time="$left" "${dirs[@]}" >"$out/fuzz.log" 2>&1
+    nice -n 10 "$bin" "${opts[@]}" -max_total_time="$left" "${dirs[@]}" >"$logs/fuzz.log" 2>&1
     rc=$?
-    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz.log" | tail -n 1)
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/fuzz.log" | tail -n 1)
     execs=$((execs + ${n:-0}))
-    last=$(grep -E '^#[0-9]+' "$out/fuzz.log" | tail -n 1)
+    last=$(grep -aE '^#[0-9]+' "$logs/fuzz.log" | tail -n 1)
     [[ $last =~ cov:\ ([0-9]+) ]] && cov=${BASH_REMATCH[1]}
     [[ $last =~ ft:\ ([0-9]+) ]] && ft=${BASH_REMATCH[1]}
     [[ $last =~ corp:\ ([0-9]+) ]] && corp=${BASH_REMATCH[1]}
     if [[ $rc -ne 0 ]]; then
       new=$(comm -13 <(echo "$before") <(ls "$out/artifacts" | sort))
       echo "$t: the fuzzer stopped (exit $rc):" >&2
-      grep -E "ERROR|FUZZ_CHECK|SUMMARY|Test unit written|^    #[0-3] " "$out/fuzz.log" | head -n 20 >&2
+      grep -aE "ERROR|FUZZ_CHECK|SUMMARY|Test unit written|^    #[0-3] " "$logs/fuzz.log" | head -n 20 >&2
       if [[ -z $new ]]; then
         crashes=$((crashes + 1))
         break  # no input to keep: something other than an input failed
@@ -131,7 +135,7 @@ for t in "${targets[@]}"; do
     fi
     left=$((seconds - ($(date +%s) - start)))
   done
-  [[ $test_mode == 1 ]] && rm -rf "$work"
+  [[ $test_mode == 1 ]] && rm -rf "$work" "$logs"
   elapsed=$(($(date +%s) - start))
   line=$(printf '%-11s %12d execs in %5d s (%7d/s)  cov %6d  ft %7d  corpus %6d  crashes %d' \
     "$t" "$execs" "$elapsed" $((execs / (elapsed > 0 ? elapsed : 1))) "$cov" "$ft" "$corp" "$crashes")

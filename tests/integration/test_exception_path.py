@@ -260,9 +260,10 @@ class Process:
         return self.log.read_text()
 
 
-def dataplane_cmd(name: str, vdevs: list[str], options: list[str]) -> list[str]:
-    """Two worker lcores beside the main one, on the machine's two CPUs."""
-    return [str(BINARY), "--lcores", "0@0,1@0,2@1", "--no-huge", "-m", "512", "--no-pci",
+def dataplane_cmd(name: str, vdevs: list[str], options: list[str], workers: int = 2) -> list[str]:
+    """`workers` worker lcores beside the main one, spread over the machine's two CPUs."""
+    lcores = ",".join(["0@0"] + [f"{w + 1}@{w % 2}" for w in range(workers)])
+    return [str(BINARY), "--lcores", lcores, "--no-huge", "-m", "512", "--no-pci",
             "--no-shconf", "--no-telemetry", "--log-level=error",
             "--file-prefix", f"sipwall-{name}-{os.getpid()}",
             *[a for v in vdevs for a in ("--vdev", v)], "--", "--metrics", "off",

@@ -436,8 +436,9 @@ class CommandChannel(SanitizerCheck):
     """State commands on the control socket with two workers (two RX queues, each looping its
     own capture with the same sources, so every source reaches both workers): a ban holds on
     every worker once it is acknowledged, clients that vanish lose nothing acknowledged, and
-    the state file carries bans across a restart. No wall-clock assertion: the loops below
-    only bound how long the test waits for traffic."""
+    the state file carries bans across a restart; clients that misbehave and rule files that
+    cannot be used change nothing else. No wall-clock assertion: the loops below only bound how
+    long the test waits for traffic."""
 
     X = "192.0.2.66"  # banned in the tests; its packets and Z's are the only ones that pass
     Z = "192.0.2.77"  # banned in the tests with sipwallctl
@@ -460,7 +461,8 @@ class CommandChannel(SanitizerCheck):
         if os.environ.get("SIPWALL_KEEP_TMP") != "1":
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def start(self, name: str, *extra: str) -> tuple[subprocess.Popen, Path, Path]:
+    def start(self, name: str, *extra: str,
+              rules: Path | None = None) -> tuple[subprocess.Popen, Path, Path]:
         out = self.tmp / name
         out.mkdir(parents=True, exist_ok=True)
         sock = out / "control.sock"
@@ -468,7 +470,8 @@ class CommandChannel(SanitizerCheck):
         cmd = [*eal_args(name, ["--lcores", "0@0,1@1,2@1"]),
                "--vdev", f"net_pcap_out{name},rx_pcap={capture},rx_pcap={capture},infinite_rx=1",
                "--vdev", f"net_null_in{name}", "--vdev", f"net_null_punt{name}",
-               "--", "--rules", str(self.rules), "--metrics", "127.0.0.1:0", "--no-watch-rules",
+               "--", "--rules", str(rules or self.rules), "--metrics", "127.0.0.1:0",
+               "--no-watch-rules",
                "--control", str(sock), *extra]
         log = out / "stdout.txt"
         stdout = open(log, "w")
@@ -634,6 +637,85 @@ class CommandChannel(SanitizerCheck):
             c[f"worker{w}.pass"] >= at_sync[f"worker{w}.pass"] + 1000 for w in (0, 1)))
         for w in (0, 1):
             self.assertEqual(later[f"worker{w}.drop.ban"], at_sync[f"worker{w}.drop.ban"])
+        self.assertEqual(stop(proc), 0, log.read_text())
+
+    def test_misbehaving_clients_get_an_error_and_stop_nobody(self) -> None:
+        """Clients that send nothing, half a line, bytes that are not a command or a line that
+        never ends: each gets a clear error or just waits, the endless one is cut off once its
+        buffer is full, and meanwhile other clients are served and traffic is judged."""
+        proc, sock, log = self.start("clients")
+        first = self.wait_for(sock, lambda c: c.get("judged", 0) > 0)
+
+        def connect() -> socket.socket:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(30)
+            s.connect(str(sock))
+            self.addCleanup(s.close)
+            return s
+
+        def reply(s: socket.socket) -> bytes:
+            data = b""
+            while not (data == b".\n" or data.endswith(b"\n.\n")):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return data
+
+        idle = connect()
+        half = connect()
+        half.sendall(b"ban add 198.51")
+        garbage = connect()
+        garbage.sendall(b"\x00\xff\xfe\x01 \x1b[2J\n")
+        self.assertTrue(reply(garbage).startswith(b"error"))
+        garbage.sendall(b"status\n")  # the connection is still usable
+        self.assertIn(b"reloads applied", reply(garbage))
+        endless = connect()
+        closed = False
+        try:  # bounded: the server refuses the line once its buffer is past the line limit
+            for _ in range(256):
+                endless.sendall(b"x" * 4096)
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+        if not closed:
+            got = b""
+            while chunk := endless.recv(65536):
+                got += chunk
+            self.assertIn(b"error: line too long", got)
+        # Served while the idle and half-line clients hold their connections.
+        self.assertIn("reloads applied", control(sock, "status"))
+        later = self.wait_for(sock, lambda c: c["judged"] > first["judged"])
+        half.sendall(b".100.7 ttl=600\n")  # the rest of its line: now it is a command
+        self.assertTrue(reply(half).startswith(b"ok"))
+        self.assertIn("198.51.100.7", control(sock, "ban list"))
+        idle.close()
+        self.assertEqual(stop(proc), 0, log.read_text())
+        c = parse_counters(log.read_text())
+        self.assertGreaterEqual(c["judged"], later["judged"])
+        self.assertEqual(c["pass"] + c["punt"] + c["drop"], c["judged"])
+
+    def test_a_rule_file_that_cannot_be_used_leaves_the_old_set_running(self) -> None:
+        """Reloads of a rule file turned binary, huge (over the 16 MiB cap), into a folder or
+        removed are refused with the reason, and the set in force keeps judging (its deny rule
+        keeps dropping the filler)."""
+        rules = self.tmp / "reload-bad" / "site.rules"
+        rules.parent.mkdir(parents=True, exist_ok=True)
+        rules.write_text(self.rules.read_text())
+        proc, sock, log = self.start("reload-bad", rules=rules)
+        bad = [("binary", lambda: rules.write_bytes(bytes(range(256)) * 64)),
+               ("huge", lambda: rules.write_bytes(b"# padding\n" * (2 << 20))),
+               ("folder", lambda: (rules.unlink(), rules.mkdir())),
+               ("removed", lambda: rules.rmdir())]
+        for n, (what, make) in enumerate(bad, 1):
+            make()
+            before = self.counters(sock)["drop.acl"]
+            answer = control(sock, "reload")
+            self.assertTrue(answer.startswith("refused"), f"{what}: {answer}")
+            self.assertIn(f"reloads refused {n}", control(sock, "status"), what)
+            self.wait_for(sock, lambda c: c["drop.acl"] > before)
+        status = control(sock, "status")
+        self.assertIn("reloads applied 0", status)
+        self.assertIn("larger than 16 MiB", log.read_text())
         self.assertEqual(stop(proc), 0, log.read_text())
 
     def test_a_restarted_dataplane_keeps_its_bans(self) -> None:

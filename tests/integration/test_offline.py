@@ -1023,12 +1023,13 @@ class ControlCommands(OfflineCase):
 class ErrorPaths(OfflineCase):
     """Bad input files fail cleanly: non-zero status and a message on stderr."""
 
-    def assert_fails(self, capture: Path, label: str) -> None:
+    def assert_fails(self, capture: Path, label: str) -> Run:
         run = run_dataplane(capture, self.tmp / label)
         self.assertNotEqual(run.proc.returncode, 0, f"{label} must fail\n{run.describe()}")
         self.assertLess(run.proc.returncode, 128, f"{label}: killed by a signal?\n{run.describe()}")
         self.assertGreaterEqual(run.proc.returncode, 0, f"{label}: crashed\n{run.describe()}")
         self.assertTrue(run.proc.stderr.strip(), f"{label}: no message on stderr")
+        return run
 
     def sample(self) -> bytes:
         frame = mk.udp_frame("198.51.100.1", mk.SERVER_V4, 5060, 5060,
@@ -1068,6 +1069,27 @@ class ErrorPaths(OfflineCase):
         path = self.tmp / "huge-record.pcap"
         path.write_bytes(bytes(data))
         self.assert_fails(path, "huge-record")
+
+    def test_link_types_other_than_ethernet(self) -> None:
+        """Linux cooked (113), raw IP (101) and 802.11 (105) captures: refused by name, not
+        judged as if their bytes were Ethernet frames."""
+        for linktype in (113, 101, 105):
+            data = bytearray(self.sample())
+            struct.pack_into("<I", data, 20, linktype)
+            path = self.tmp / f"linktype-{linktype}.pcap"
+            path.write_bytes(bytes(data))
+            run = self.assert_fails(path, f"linktype-{linktype}")
+            self.assertIn("link type", run.proc.stderr)
+
+    def test_corrupt_record_in_the_middle(self) -> None:
+        """A record whose length field was overwritten in the middle of the file: an error,
+        not a crash or a read of whatever follows as a frame."""
+        data = bytearray(self.sample())
+        second = 24 + 16 + struct.unpack_from("<I", data, 24 + 8)[0]
+        struct.pack_into("<I", data, second + 8, 0xFFFFFFF0)
+        path = self.tmp / "corrupt-middle.pcap"
+        path.write_bytes(bytes(data))
+        self.assert_fails(path, "corrupt-middle")
 
 
 # --------------------------------------------------------------------------- main

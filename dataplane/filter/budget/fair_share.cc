@@ -5,7 +5,7 @@
 
 namespace sipwall {
 
-FairShare::FairShare() : slots_(kFairSlots) {}
+FairShare::FairShare() : slots_(std::make_unique<Slot[]>(kFairSlots)) {}
 
 void FairShare::roll(Nanos now, double floor) {
   // More than one window went by: the last one's counts say nothing about now.

@@ -60,12 +60,23 @@ FragmentTable::FragmentTable(const FragmentConfig& cfg)
       slots_(slot_count(cfg_.max_datagrams), kNone),
       slot_mask_(slots_.size() - 1) {
   free_.reserve(cfg_.max_datagrams);
+  reset();
+  asan_poison(&datagram_, sizeof datagram_);
+  asan_poison(&single_cookie_, sizeof single_cookie_);
+}
+
+void FragmentTable::reset() {
+  retire_result();
+  free_.clear();
   for (uint32_t e = cfg_.max_datagrams; e-- > 0;) {
+    entries_[e] = Entry{};
     free_.push_back(e);  // entry 0 is used first
     poison_entry(e);
   }
-  asan_poison(&datagram_, sizeof datagram_);
-  asan_poison(&single_cookie_, sizeof single_cookie_);
+  std::fill(slots_.begin(), slots_.end(), kNone);
+  head_ = tail_ = kNone;
+  in_use_ = 0;
+  clock_ = 0;
 }
 
 FragmentTable::~FragmentTable() {

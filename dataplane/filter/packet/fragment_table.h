@@ -100,6 +100,10 @@ class FragmentTable {
     while (head_ != kNone) report_and_release(head_, FragmentDrop::flushed, sink);
   }
 
+  // Forgets every datagram without reporting it and restarts the clock: the table is as
+  // constructed, without allocating (a fuzzer reuses one table across inputs this way).
+  void reset();
+
   // Datagrams in the table, including ones kept only to drop their late fragments.
   size_t in_use() const { return in_use_; }
   size_t capacity() const { return entries_.size(); }

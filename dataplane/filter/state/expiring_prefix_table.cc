@@ -1,5 +1,7 @@
 #include "state/expiring_prefix_table.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace sipwall {
@@ -13,6 +15,22 @@ size_t family_index(IpFamily f) {
 uint32_t extra_of(IpFamily family, unsigned length) {
   return length | (uint32_t{static_cast<uint8_t>(family)} << 8) | (1u << 16);
 }
+
+// Per prefix length: the address mask as two 64-bit words in memory byte order. Computed at
+// compile time: every table (one per worker, per control-plane shadow) shares it.
+using Word = std::array<uint8_t, 8>;
+constexpr std::array<std::array<uint64_t, 2>, 129> kMasks = [] {
+  std::array<std::array<uint64_t, 2>, 129> masks{};
+  for (int len = 0; len <= 128; ++len) {
+    std::array<Word, 2> words{};
+    for (int i = 0; i < 16; ++i) {
+      const int bits = std::clamp(len - 8 * i, 0, 8);
+      words[i / 8][i % 8] = static_cast<uint8_t>(0xFF00 >> bits);
+    }
+    masks[len] = {std::bit_cast<uint64_t>(words[0]), std::bit_cast<uint64_t>(words[1])};
+  }
+  return masks;
+}();
 
 TableKey key_of(const IpPrefix& prefix) {
   const IpAddress masked = prefix.address.masked(prefix.length);
@@ -32,13 +50,6 @@ bool valid(const IpPrefix& prefix) {
 ExpiringPrefixTable::ExpiringPrefixTable(size_t capacity, uint64_t hash_seed)
     : table_(capacity, hash_seed, ExpiringTable::Identity::key) {
   table_.set_remove_hook(&ExpiringPrefixTable::on_remove, this);
-  for (unsigned len = 0; len <= 128; ++len) {
-    std::array<uint8_t, 16> ones;
-    ones.fill(0xFF);
-    const IpAddress m = IpAddress::v6(ones).masked(len);
-    std::memcpy(&masks_[len][0], m.bytes.data(), 8);
-    std::memcpy(&masks_[len][1], m.bytes.data() + 8, 8);
-  }
 }
 
 IpPrefix ExpiringPrefixTable::prefix_of(const TableKey& key) {
@@ -89,7 +100,7 @@ ExpiringPrefixTable::Handle ExpiringPrefixTable::match(const IpAddress& address,
   std::memcpy(&hi, address.bytes.data() + 8, 8);
   for (size_t n = 0; n < ls.n; ++n) {
     const uint8_t len = ls.in_use[n];
-    const TableKey k{lo & masks_[len][0], hi & masks_[len][1], extra_of(address.family, len)};
+    const TableKey k{lo & kMasks[len][0], hi & kMasks[len][1], extra_of(address.family, len)};
     if (const Handle h = table_.find_live(k, now); h != kNoHandle) return h;
   }
   return kNoHandle;

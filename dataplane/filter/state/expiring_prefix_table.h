@@ -65,8 +65,6 @@ class ExpiringPrefixTable {
 
   ExpiringTable table_;
   std::array<Lengths, 2> lengths_{};
-  // Per prefix length: the address mask as two 64-bit words in memory byte order.
-  std::array<std::array<uint64_t, 2>, 129> masks_{};
 };
 
 }  // namespace sipwall

@@ -59,7 +59,10 @@ void simulate(const BudgetPlan& plan, std::vector<BudgetGate>& gates, std::vecto
 }
 
 std::vector<BudgetGate> gates_for(SharedBudget& shared, size_t n) {
-  return std::vector<BudgetGate>(n, BudgetGate(shared));
+  std::vector<BudgetGate> gates;  // move-only: each gate owns its fairness slots
+  gates.reserve(n);
+  for (size_t i = 0; i < n; ++i) gates.emplace_back(shared);
+  return gates;
 }
 
 TEST(BudgetPlan, SharesPartitionTheTotal) {

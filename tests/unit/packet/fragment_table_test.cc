@@ -438,6 +438,32 @@ TEST(FragmentTable, DrainFlushesEverythingOldestFirst) {
   EXPECT_EQ(h.sunk.size(), 3u);
 }
 
+// reset() forgets held datagrams unreported and the clock: an earlier timestamp than any seen
+// before no longer counts as stale, and a full table takes new datagrams again.
+TEST(FragmentTable, ResetForgetsDatagramsAndTheClock) {
+  FragmentConfig cfg;
+  cfg.max_datagrams = 2;
+  Harness h(cfg);
+  const auto a = v4_builder(1).udp_fragments(1, 5060, sip_payload(300), 128);
+  const auto b = v4_builder(2).udp_fragments(1, 5060, sip_payload(300), 128);
+  EXPECT_EQ(h.add(a[0], 0, 10 * kTimeout), held());
+  EXPECT_EQ(h.add(b[0], 1, 10 * kTimeout), held());
+  h.table.reset();
+  EXPECT_EQ(h.table.in_use(), 0u);
+  EXPECT_TRUE(h.sunk.empty());
+  // Before the reset these would be judged at 10 x timeout: a[1] would start a new datagram.
+  EXPECT_EQ(h.add(a[1], 2, 0), held());
+  EXPECT_EQ(h.add(a[2], 3, 1), held());
+  EXPECT_EQ(h.add(b[1], 4, 2), held());
+  const Outcome done = h.add(a[0], 5, 3);
+  EXPECT_EQ(done.status, Status::complete);
+  EXPECT_EQ(done.cookies, (Cookies{2, 3, 5}));
+  const Bytes payload = sip_payload(300);
+  EXPECT_EQ(done.payload, std::string(payload.begin(), payload.end()));
+  h.table.drain(h.sink());
+  EXPECT_EQ(h.sunk, (std::vector<SinkCall>{{FragmentDrop::flushed, {4}}}));
+}
+
 TEST(FragmentTable, DropReasonNames) {
   EXPECT_EQ(to_string(FragmentDrop::overlap), "overlap");
   EXPECT_EQ(to_string(FragmentDrop::table_full), "table_full");

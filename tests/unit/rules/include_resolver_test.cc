@@ -98,6 +98,12 @@ TEST(IncludeResolver, FilesystemReader) {
   EXPECT_EQ(r.statements.size(), 2u);
   EXPECT_FALSE(filesystem_reader()((dir / "none").string()).ok());
   EXPECT_EQ(filesystem_reader()(dir.string()).error(), "is a directory");
+  // Endless or runaway files are refused at the cap, not read until memory runs out.
+  EXPECT_EQ(filesystem_reader()("/dev/zero").error(), "larger than 16 MiB");
+  std::ofstream(dir / "huge.rules") << std::string(kMaxRuleFileBytes + 1, '#');
+  EXPECT_EQ(filesystem_reader()((dir / "huge.rules").string()).error(), "larger than 16 MiB");
+  std::ofstream(dir / "at-cap.rules") << std::string(kMaxRuleFileBytes, '#');
+  EXPECT_EQ(filesystem_reader()((dir / "at-cap.rules").string()).value().size(), kMaxRuleFileBytes);
   std::filesystem::remove_all(dir);
 }
 
