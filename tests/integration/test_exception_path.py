@@ -189,6 +189,13 @@ TCP_CLIENT = textwrap.dedent("""
 """)
 
 
+def assert_no_sanitizer_reports(test: unittest.TestCase, tmp: Path) -> None:
+    """A sanitizer report in a dataplane's output fails the test (UBSan may only print)."""
+    for log in sorted(tmp.glob(f"{test._testMethodName}-dataplane*.log")):
+        test.assertEqual(sanitizer_reports(log.read_text(errors="replace")), [],
+                         f"sanitizer report in {log}")
+
+
 class Namespaces:
     """Three namespaces and two veth pairs with unique names; remove() is idempotent."""
 
@@ -292,10 +299,7 @@ class ExceptionPath(unittest.TestCase):
         self.ns.create()
 
     def check_sanitizers(self) -> None:
-        """A sanitizer report in a dataplane's output fails the test (UBSan may only print)."""
-        for log in sorted(self.tmp.glob(f"{self._testMethodName}-dataplane*.log")):
-            self.assertEqual(sanitizer_reports(log.read_text(errors="replace")), [],
-                             f"sanitizer report in {log}")
+        assert_no_sanitizer_reports(self, self.tmp)
 
     def stop_all(self) -> None:
         while self.procs:

@@ -137,6 +137,7 @@ class MultiWorker(unittest.TestCase):
     def setUp(self) -> None:
         self.ns = netns.Namespaces()
         self.procs: list[netns.Process] = []
+        self.addCleanup(self.check_sanitizers)  # last: once every process has stopped
         self.addCleanup(self.ns.remove)  # after the processes (cleanups run in reverse)
         self.addCleanup(self.stop_all)
         self.ns.create()
@@ -144,6 +145,9 @@ class MultiWorker(unittest.TestCase):
         self.rules = self.tmp / f"{self._testMethodName}.rules"
         self.rules.write_text(SET_A)
         self.sock = self.tmp / f"{self._testMethodName}.sock"
+
+    def check_sanitizers(self) -> None:
+        netns.assert_no_sanitizer_reports(self, self.tmp)
 
     def stop_all(self) -> None:
         while self.procs:
