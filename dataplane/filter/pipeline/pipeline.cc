@@ -79,6 +79,9 @@ struct Prepared {
   bool stun_keepalive = false;
   uint32_t frame_bytes = 0;
   uint8_t key_count = 0;
+  // keys[0] is the `sip` limit's key of the source aggregate the budget's fairness counts by,
+  // so key_hashes[0] serves as its hash too (FilterPolicy::sip_key_is_aggregate).
+  bool aggregate_keyed = false;
   std::array<BucketKey, kMaxKeysPerPacket> keys;
   std::array<uint64_t, kMaxKeysPerPacket> key_hashes;  // TokenBucketTable::hash of each key
 };
@@ -170,6 +173,7 @@ struct Pipeline::Stages {
   void classify(Prepared& out) const {
     const ParsedPacket& p = out.packet;
     out.key_count = 0;
+    out.aggregate_keyed = false;
     const FilterConfig& cfg = config();
     const TrafficClass cls = policy->classifier().classify(p.ip_proto, p.src_port, p.dst_port);
     if (cls == TrafficClass::sip_udp ||
@@ -179,6 +183,7 @@ struct Pipeline::Stages {
       out.start = out.stun_keepalive ? StartLine{} : peek_start_line(as_text(p.l4_payload));
       const LimitPolicy& limits = policy->limits();
       for (const uint8_t slot : limits.sip_all()) add_key(out, slot, p.src, 0);
+      out.aggregate_keyed = policy->sip_key_is_aggregate();
       if (out.start.is_request) {
         for (const uint8_t slot : limits.request_slots(out.start.method)) {
           add_key(out, slot, p.src, 0);
@@ -217,6 +222,8 @@ struct Pipeline::Stages {
 
   void prefetch(const Prepared& prepared) const {
     for (uint8_t i = 0; i < prepared.key_count; ++i) buckets.prefetch(prepared.key_hashes[i]);
+    // Untrusted signaling reads and writes its fairness slot (a spoofed flood: a random one).
+    if (prepared.aggregate_keyed) punt_gate.prefetch(prepared.key_hashes[0]);
   }
 
   // Takes one token from every bucket the packet counts against, stopping at the first empty
@@ -264,7 +271,9 @@ struct Pipeline::Stages {
     }
     BudgetGate::Request r;
     r.tier = tier_of(p.src, allow_listed, now, r.reserve);
-    if (r.tier == Tier::untrusted) r.aggregate_hash = hash_aggregate(p.src);
+    if (r.tier == Tier::untrusted) {
+      r.aggregate_hash = prepared.aggregate_keyed ? prepared.key_hashes[0] : hash_aggregate(p.src);
+    }
     r.bytes = prepared.frame_bytes;
     r.now = now;
     const auto tier = static_cast<size_t>(r.tier);
@@ -338,12 +347,16 @@ struct Pipeline::Stages {
     return Decision::pass();
   }
 
-  void finish(Prepared& prepared, uint64_t cookie, Nanos now, DecisionSink& sink) {
-    if (prepared.route == Route::decided) return emit(cookie, prepared.decision, sink);
+  // Decides a prepared packet. Its own decision goes to `*own` when given (then returns true),
+  // else to the sink; fragments always go to the sink (held, or decided with their datagram).
+  bool finish(Prepared& prepared, uint64_t cookie, Nanos now, DecisionSink& sink, Decision* own) {
+    if (prepared.route == Route::decided) return emit(cookie, prepared.decision, sink, own);
     const ParsedPacket& p = prepared.packet;
     bool trusted = false;
-    if (const auto d = check_source(p.src, now, trusted)) return emit(cookie, *d, sink);
-    if (prepared.route != Route::fragment) return emit(cookie, judge(prepared, trusted, now), sink);
+    if (const auto d = check_source(p.src, now, trusted)) return emit(cookie, *d, sink, own);
+    if (prepared.route != Route::fragment) {
+      return emit(cookie, judge(prepared, trusted, now), sink, own);
+    }
 
     auto on_expired = [&](FragmentDrop why, std::span<const uint64_t> cookies) {
       drop_fragments(why, cookies, sink);
@@ -351,9 +364,10 @@ struct Pipeline::Stages {
     const auto r = fragments.add(p, cookie, now, on_expired);
     switch (r.status) {
       case FragmentTable::Status::held:
-        return;
+        return false;
       case FragmentTable::Status::dropped:
-        return drop_fragments(r.why, r.cookies, sink);
+        drop_fragments(r.why, r.cookies, sink);
+        return false;
       case FragmentTable::Status::complete:
         break;
     }
@@ -375,6 +389,7 @@ struct Pipeline::Stages {
         break;
     }
     emit_all(r.cookies, d, sink);
+    return false;
   }
 
   // Signature counters are kept by stable slot, so they survive reloads that renumber rules.
@@ -383,16 +398,40 @@ struct Pipeline::Stages {
     if (slot < by_slot.size()) ++by_slot[slot];
   }
 
-  void emit(uint64_t cookie, const Decision& d, DecisionSink& sink) {
+  // Counts a decision and hands it on: into `*own` when given (true), else to the sink.
+  bool emit(uint64_t cookie, const Decision& d, DecisionSink& sink, Decision* own = nullptr) {
     counters.count(d);
     if (d.reason == DropReason::signature && d.rule != kNoRule) {
       count_slot(counters.signature_hits, d.rule);
     }
+    if (own) {
+      *own = d;
+      return true;
+    }
     sink.decide(cookie, d);
+    return false;
   }
 
   void emit_all(std::span<const uint64_t> cookies, const Decision& d, DecisionSink& sink) {
     for (const uint64_t c : cookies) emit(c, d, sink);
+  }
+
+  // Up to kMaxBurst packets in two passes, so the tables' cache misses overlap across the
+  // burst. `decisions`: where the packets' own decisions go (nullptr: to the sink, in order).
+  // Inlined into both process_burst()s, which must keep the prefetches (prefetch_kept.py).
+  [[gnu::always_inline]] uint64_t run_burst(std::span<const PacketRef> in, Decision* decisions,
+                                            DecisionSink& sink) {
+    for (size_t i = 0; i < in.size(); ++i) {
+      prepare(in[i].frame, burst[i]);
+      prefetch(burst[i]);
+    }
+    uint64_t decided = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (finish(burst[i], in[i].cookie, in[i].now, sink, decisions ? decisions + i : nullptr)) {
+        decided |= uint64_t{1} << i;
+      }
+    }
+    return decided;
   }
 
   void drop_fragments(FragmentDrop why, std::span<const uint64_t> cookies, DecisionSink& sink) {
@@ -426,19 +465,19 @@ void Pipeline::process(std::span<const uint8_t> frame, uint64_t cookie, Nanos no
   Stages& s = *stages_;
   Prepared& prepared = s.burst[0];
   s.prepare(frame, prepared);
-  s.finish(prepared, cookie, now, sink);
+  s.finish(prepared, cookie, now, sink, nullptr);
 }
 
 void Pipeline::process_burst(std::span<const PacketRef> burst, DecisionSink& sink) {
-  Stages& s = *stages_;
   const size_t n = std::min(burst.size(), kMaxBurst);
-  // Two passes so the token table's cache misses overlap across the burst.
-  for (size_t i = 0; i < n; ++i) {
-    s.prepare(burst[i].frame, s.burst[i]);
-    s.prefetch(s.burst[i]);
-  }
-  for (size_t i = 0; i < n; ++i) s.finish(s.burst[i], burst[i].cookie, burst[i].now, sink);
+  stages_->run_burst(burst.first(n), nullptr, sink);
   if (burst.size() > n) process_burst(burst.subspan(n), sink);
+}
+
+uint64_t Pipeline::process_burst(std::span<const PacketRef> burst,
+                                 std::span<Decision, kMaxBurst> decisions, DecisionSink& sink) {
+  static_assert(kMaxBurst <= 64, "one bit per packet in the returned mask");
+  return stages_->run_burst(burst.first(std::min(burst.size(), kMaxBurst)), decisions.data(), sink);
 }
 
 void Pipeline::expire(Nanos now, DecisionSink& sink) {
