@@ -24,7 +24,7 @@ struct PacketRef {
   Nanos now = 0;
 };
 
-inline constexpr size_t kMaxBurst = 64;  // one bit per packet in process_burst's mask
+inline constexpr size_t kMaxBurst = 64;
 // Positions of each dynamic table that one expire() call visits.
 inline constexpr size_t kExpireBudget = 64;
 
@@ -56,13 +56,6 @@ class Pipeline {
   // The same for up to kMaxBurst frames, in order: every frame is parsed and its token buckets
   // prefetched first, so the table's cache misses overlap instead of adding up.
   void process_burst(std::span<const PacketRef> burst, DecisionSink& sink);
-
-  // The same, but the decisions of the burst's own packets come back in `decisions` (packet i's
-  // in decisions[i], for each bit i set in the returned mask) for the caller to scatter: no call
-  // per packet. Fragments still go to `sink` as they are held, completed or dropped; a burst is
-  // at most kMaxBurst packets.
-  uint64_t process_burst(std::span<const PacketRef> burst, std::span<Decision, kMaxBurst> decisions,
-                         DecisionSink& sink);
 
   // Drops fragments whose datagram timed out and reclaims a bounded number of expired dynamic
   // entries (kExpireBudget positions per table). Call between bursts.
