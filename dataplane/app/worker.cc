@@ -67,6 +67,16 @@ std::span<const uint8_t> Worker::frame_of(rte_mbuf* m, size_t slot) {
   return {p, len};
 }
 
+// Inlined: every passed and punted packet is queued here (a call per packet showed in the
+// instruction counts of mix a).
+[[gnu::always_inline]] inline void Worker::push(std::vector<rte_mbuf*>& queue, rte_mbuf* m,
+                                                std::optional<uint16_t> port) {
+  queue.push_back(m);
+  if (queue.size() == kQueueCapacity) [[unlikely]] {
+    send(queue, port);
+  }
+}
+
 void Worker::decide(uint64_t cookie, const Decision& decision) {
   route(reinterpret_cast<rte_mbuf*>(cookie), decision);
 }
@@ -90,11 +100,6 @@ void Worker::route(rte_mbuf* m, const Decision& decision) {
       rte_pktmbuf_free(m);
       break;
   }
-}
-
-void Worker::push(std::vector<rte_mbuf*>& queue, rte_mbuf* m, std::optional<uint16_t> port) {
-  queue.push_back(m);
-  if (queue.size() == kQueueCapacity) send(queue, port);
 }
 
 void Worker::punt_copy(rte_mbuf* m) {

@@ -160,7 +160,7 @@ Result<PrefixTable> PrefixTable::build(std::span<const AclEntry> entries) {
   return table;
 }
 
-std::optional<PrefixTable::Match> PrefixTable::match(const IpAddress& address) const {
+std::optional<PrefixTable::Match> PrefixTable::search(const IpAddress& address) const {
   const uint32_t e =
       address.is_v4() ? find(v4_, to_key<uint32_t>(address)) : find(v6_, to_key<Uint128>(address));
   if (e == kNone) return std::nullopt;

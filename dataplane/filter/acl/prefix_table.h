@@ -34,8 +34,12 @@ class PrefixTable {
     AclAction action;
     uint32_t entry;  // index into the entries given to build(): which rule decided
   };
-  // The same, with the entry that matched, so a verdict can name its ACL rule.
-  std::optional<Match> match(const IpAddress& address) const;
+  // The same, with the entry that matched, so a verdict can name its ACL rule. Inline for an
+  // empty table (no ACL, no `trust`, no service addresses: the usual case), which costs no call.
+  std::optional<Match> match(const IpAddress& address) const {
+    if (entry_count_ == 0) return std::nullopt;
+    return search(address);
+  }
 
   size_t entry_count() const { return entry_count_; }
   size_t interval_count() const { return v4_.starts.size() + v6_.starts.size(); }
@@ -49,6 +53,7 @@ class PrefixTable {
     std::vector<uint32_t> entry;  // kNone, or 1 + entry index for [starts[i], starts[i+1])
   };
 
+  std::optional<Match> search(const IpAddress& address) const;
   template <typename Key>
   static uint32_t find(const Intervals<Key>& in, Key k);
   template <typename Key>

@@ -33,6 +33,9 @@ class BudgetGate {
   // `workers`: how many workers share the budget (each one's fairness floor is its part).
   bool admit(const BudgetPlan& plan, const Request& r, size_t workers);
 
+  // Asks for the fairness slot an untrusted request with this aggregate hash will use.
+  void prefetch(uint64_t aggregate_hash) const { fair_.prefetch(aggregate_hash); }
+
   const FairShare& fairness() const { return fair_; }
 
  private:

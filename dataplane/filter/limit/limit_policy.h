@@ -63,6 +63,12 @@ class LimitPolicy {
   std::span<const uint8_t> request_slots(std::string_view method) const;
   // The bucket key of `source` for `slot` (masked by the slot's own aggregation).
   BucketKey key(uint8_t slot, const IpAddress& source, uint16_t port) const;
+  // True when `slot`'s keys are the source masked to these lengths (no port): its key hash is
+  // then a hash of that source aggregate.
+  bool keys_aggregate(uint8_t slot, uint8_t v4_prefix, uint8_t v6_prefix) const {
+    const CompiledSlot& c = slots_[slot];
+    return c.defined && !c.rtp && c.v4_prefix == v4_prefix && c.v6_prefix == v6_prefix;
+  }
   // The slot's parameters for this source: the longest matching override, else its own.
   BucketParams params(uint8_t slot, const IpAddress& source) const;
 

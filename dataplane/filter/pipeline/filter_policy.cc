@@ -57,6 +57,10 @@ FilterPolicy::Build FilterPolicy::build(FilterConfig config,
     out.error = "limits: " + err;
     return out;
   }
+  const auto sip_all = p->limits_.sip_all();
+  p->sip_key_is_aggregate_ =
+      !sip_all.empty() && p->limits_.keys_aggregate(sip_all[0], p->config_.limits.v4_prefix,
+                                                    p->config_.limits.v6_prefix);
   const SignatureSet& set = *p->signatures_;
   for (size_t i = 0; i < set.size(); ++i) {
     const uint32_t slot =

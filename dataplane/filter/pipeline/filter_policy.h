@@ -53,6 +53,9 @@ class FilterPolicy {
   const BudgetPlan& punt_plan() const { return punt_plan_; }
   const BudgetPlan& pass_plan() const { return pass_plan_; }
   const LimitPolicy& limits() const { return limits_; }
+  // True when the first `sip` limit keys SIP by the budget's source aggregate (config().limits
+  // prefix lengths), so that key's hash doubles as the fairness hash.
+  bool sip_key_is_aggregate() const { return sip_key_is_aggregate_; }
   const SignatureSet& signatures() const { return *signatures_; }
   // Counter slot of signature rule `i` of this policy.
   uint32_t counter_slot(RuleIndex i) const { return counter_slots_[i]; }
@@ -76,6 +79,7 @@ class FilterPolicy {
   BudgetPlan punt_plan_;
   BudgetPlan pass_plan_;
   LimitPolicy limits_;
+  bool sip_key_is_aggregate_ = false;
   std::shared_ptr<const SignatureSet> signatures_;
   std::vector<uint32_t> counter_slots_;
   std::vector<std::unique_ptr<WorkerState>> workers_;

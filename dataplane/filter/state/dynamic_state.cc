@@ -83,12 +83,6 @@ ApplyResult DynamicState::apply(const StateUpdate& update, Nanos now) {
       update.op);
 }
 
-BanHandle DynamicState::ban_match(const IpAddress& source, Nanos now) {
-  const BanHandle h = bans_.match(source, now);
-  if (h != kNoBan) ++bans_.entry(h).hits;
-  return h;
-}
-
 std::string_view DynamicState::ban_id(BanHandle handle) const {
   if (handle >= bans_.capacity()) return {};
   return bans_.entry(handle).id.view();
@@ -98,10 +92,6 @@ BanLabel DynamicState::ban_label(BanHandle handle) const {
   if (handle >= bans_.capacity()) return kOtherBanLabel;
   const BanLabel label = bans_.entry(handle).label;
   return label < kBanLabelCount ? label : kOtherBanLabel;
-}
-
-bool DynamicState::trusted(const IpAddress& source, Nanos now) const {
-  return trust_.match(source, now) != ExpiringPrefixTable::kNoHandle;
 }
 
 bool DynamicState::pinhole_admits(const IpAddress& dst, uint16_t port, const IpAddress& src,

@@ -42,13 +42,19 @@ class DynamicState {
   ApplyResult apply(const StateUpdate& update, Nanos now);
 
   // The live ban with the longest prefix containing `source`, or kNoBan. Counts a hit on it.
-  BanHandle ban_match(const IpAddress& source, Nanos now);
+  BanHandle ban_match(const IpAddress& source, Nanos now) {
+    const BanHandle h = bans_.match(source, now);
+    if (h != kNoBan) ++bans_.entry(h).hits;
+    return h;
+  }
   // The id of a ban a Decision names ("" when it has none or the handle is stale).
   std::string_view ban_id(BanHandle handle) const;
   // The metric label of that ban (kOtherBanLabel when it has none or the handle is stale).
   BanLabel ban_label(BanHandle handle) const;
   // True when a live dynamic trust entry contains `source` (rule-file trust is not in here).
-  bool trusted(const IpAddress& source, Nanos now) const;
+  bool trusted(const IpAddress& source, Nanos now) const {
+    return trust_.match(source, now) != ExpiringPrefixTable::kNoHandle;
+  }
   // The pinhole verdict for media to (dst, port) from src: true while enforcement is off, or
   // when a live reference admits src.
   bool pinhole_admits(const IpAddress& dst, uint16_t port, const IpAddress& src, Nanos now) const;

@@ -92,9 +92,8 @@ ExpiringPrefixTable::Handle ExpiringPrefixTable::find(const IpPrefix& prefix) co
   return table_.find_live(key_of(prefix), 0);
 }
 
-ExpiringPrefixTable::Handle ExpiringPrefixTable::match(const IpAddress& address, Nanos now) const {
-  const Lengths& ls = lengths_[family_index(address.family)];
-  if (ls.n == 0) return kNoHandle;
+ExpiringPrefixTable::Handle ExpiringPrefixTable::probe(const Lengths& ls, const IpAddress& address,
+                                                       Nanos now) const {
   uint64_t lo, hi;
   std::memcpy(&lo, address.bytes.data(), 8);
   std::memcpy(&hi, address.bytes.data() + 8, 8);

@@ -29,8 +29,12 @@ class ExpiringPrefixTable {
                             Nanos now, BanLabel label = kOtherBanLabel);
   // removed or not_found (invalid for a bad length). Removes whatever the owner.
   Outcome remove(const IpPrefix& prefix, Nanos now);
-  // The live entry with the longest prefix containing `address`, or kNoHandle.
-  Handle match(const IpAddress& address, Nanos now) const;
+  // The live entry with the longest prefix containing `address`, or kNoHandle. Inline for an
+  // empty family (no bans, no dynamic trust: every packet asks), which costs no call.
+  Handle match(const IpAddress& address, Nanos now) const {
+    const Lengths& ls = lengths_[address.is_v4() ? 0 : 1];
+    return ls.n == 0 ? kNoHandle : probe(ls, address, now);
+  }
   // The stored entry for exactly this prefix (live or expired, as long as its until > 0), or
   // kNoHandle.
   Handle find(const IpPrefix& prefix) const;
@@ -60,6 +64,7 @@ class ExpiringPrefixTable {
     size_t n = 0;
   };
 
+  Handle probe(const Lengths& ls, const IpAddress& address, Nanos now) const;
   static void on_remove(void* self, const TableEntry& removed);
   void count_length(IpFamily family, uint8_t length, int delta);
 
