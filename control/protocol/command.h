@@ -16,19 +16,22 @@ namespace sipwall {
 
 // The control-socket command grammar, shared by the dataplane, sipwallctl and sipwall-control.
 // The stable reference for operators is control/protocol/COMMANDS.md; in short:
+// clang-format off
 //
 //   ping
 //   reload | status | counters
-//   ban   add PREFIX ttl=SECONDS [id=ID] [as=OWNER]     trust add PREFIX ttl=SECONDS [id=ID]
-//   [as=OWNER] ban   del PREFIX [as=OWNER]                         trust del PREFIX [as=OWNER] ban
-//   list [PREFIX]                                 trust list [PREFIX] ban   flush [owner=OWNER|all]
-//   [as=OWNER]            trust flush [owner=OWNER|all] [as=OWNER] pinhole open ADDRESS PORT
-//   ttl=SECONDS [src=PREFIX] [call=ID] [as=OWNER] pinhole close ADDRESS PORT [call=ID] [as=OWNER]
+//   ban   add PREFIX ttl=SECONDS [id=ID] [as=OWNER]    trust add PREFIX ttl=SECONDS [id=ID] [as=OWNER]
+//   ban   del PREFIX [as=OWNER]                        trust del PREFIX [as=OWNER]
+//   ban   list [PREFIX]                                trust list [PREFIX]
+//   ban   flush [owner=OWNER|all] [as=OWNER]           trust flush [owner=OWNER|all] [as=OWNER]
+//   pinhole open ADDRESS PORT ttl=SECONDS [src=PREFIX] [call=ID] [as=OWNER]
+//   pinhole close ADDRESS PORT [call=ID] [as=OWNER]
 //   pinhole list
 //   pinhole flush [owner=OWNER|all] [as=OWNER]
 //   pinholes enforce on|off [as=OWNER]
 //   sync begin EPOCH [as=OWNER]   ...adds...   sync end
 //
+// clang-format on
 // Words are separated by spaces or tabs; keywords are lower case; key=value options follow the
 // positional words in any order, each at most once. `as=` says who is speaking (operator, the
 // default, or control); it becomes the owner of what the command adds, and the scope of flush
