@@ -596,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, subprocess.SubprocessError, OSError) as e:
         problems.append(f"lab failed: {e}")
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for lab in labs:
             lab.remove()
             problems += [f"{lab.middle}: left behind: {x}" for x in lab.leftovers()]
