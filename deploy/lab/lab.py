@@ -89,7 +89,7 @@ class Tally:
     failed: int = 0
     counters: dict[str, int] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)
-    setup_ms: list[float] = field(default_factory=list)  # sipp's mean INVITE->200, per second
+    setup_ms: list[float] = field(default_factory=list)  # sipp's mean INVITE->200 per second
 
 
 def setup_ms(value: str) -> float:
@@ -403,13 +403,14 @@ class Lab:
 
     def summary(self) -> list[str]:
         out = [f"== {self.middle}: summary"]
+        # Calls count in the phase in which they ended (a call that fails ends at its timeout).
         out.append(f"  {'phase':<12} {'calls ok':>8} {'failed':>6} {'answered':>8} "
-                   f"{'setup ms (mean, worst second)':>30}")
+                   f"{'slowest setup':>13}")
         for ph in self.phases:
             ok, n, r = self.ratio([ph.name])
             st = self.tallies[ph.name].setup_ms
-            setup = f"{sum(st) / len(st):.0f}, {max(st):.0f}" if st else "-"
-            out.append(f"  {ph.name:<12} {ok:>8} {n - ok:>6} {r:>8.1%} {setup:>30}")
+            setup = f"{max(st):.0f} ms" if st else "-"
+            out.append(f"  {ph.name:<12} {ok:>8} {n - ok:>6} {r:>8.1%} {setup:>13}")
         b = self.ratio(["before"])
         d = self.ratio(self.attack_names())
         out.append(f"  calls answered before the attack {b[0]}/{b[1]} ({b[2]:.1%}), during it "
@@ -547,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=60,
                     help="seconds of calls per run (default 60; at least ~40)")
     ap.add_argument("--keep", action="store_true",
-                    help="leave the sipwall lab up after the run (Ctrl-C removes it)")
+                    help="leave the sipwall lab up after the run until Ctrl-C (no comparison)")
     ap.add_argument("--no-compare", action="store_true",
                     help="skip the same scenario through a plain kernel bridge")
     ap.add_argument("--check", action="store_true", help="exit 1 unless the lab's promises hold")
@@ -574,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     labs: list[Lab] = []
     interrupted = False
     try:
-        for middle in ["sipwall"] + ([] if args.no_compare else ["bridge"]):
+        for middle in ["sipwall"] + ([] if args.no_compare or args.keep else ["bridge"]):
             lab = Lab(args, middle)
             labs.append(lab)
             try:
@@ -584,10 +585,13 @@ def main(argv: list[str] | None = None) -> int:
                 if args.check:
                     problems += [f"{middle}: {p}" for p in lab.check()]
                 if args.keep and middle == "sipwall":
-                    print(f"lab kept: ip netns exec {lab.ns_car} ... | {lab.ns_mid} "
-                          f"(sipwallctl --socket {lab.sock}) | {lab.ns_core}; Ctrl-C removes it",
-                          flush=True)
-                    signal.pause()
+                    print(f"lab kept: ip netns exec {lab.ns_car}|{lab.ns_mid}|{lab.ns_core} "
+                          f"COMMAND; sipwallctl --socket {lab.sock} ...; logs in {lab.work}; "
+                          "Ctrl-C removes it", flush=True)
+                    try:
+                        signal.pause()
+                    except KeyboardInterrupt:
+                        print("\nlab: removing the kept lab", flush=True)
             finally:
                 lab.remove()
     except KeyboardInterrupt:
