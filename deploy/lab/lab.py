@@ -39,6 +39,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 
 sys.dont_write_bytecode = True
 HERE = Path(__file__).resolve().parent
@@ -52,6 +53,7 @@ SERVICE, CORE, MEDIA, ROUTER = f"{SUBNET}.1", f"{SUBNET}.2", f"{SUBNET}.3", f"{S
 CALLERS = [(f"{SUBNET}.11", "1001"), (f"{SUBNET}.12", "1002")]
 TRUSTED = f"{SUBNET}.8/29"  # the callers: a carrier trunk
 CALL_SECONDS = 4  # RTP per call (call.xml's pause)
+MEDIA_PORTS = "10000-20000"  # sipwall's default media ports; sipp's -mp are inside
 CALLS_PER_SECOND = 1  # per caller
 PASS_BUDGET = 1000  # messages/s the core takes: the lab's pass budget
 SETUP_TIMEOUT_S = 30
@@ -90,6 +92,7 @@ class Tally:
     counters: dict[str, int] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)
     setup_ms: list[float] = field(default_factory=list)  # sipp's mean INVITE->200 per second
+    rtp: list[int] = field(default_factory=list)  # RTP packets the core received, per second
 
 
 def setup_ms(value: str) -> float:
@@ -120,6 +123,8 @@ class Lab:
         self.sock = self.work / "dataplane.sock"
         self.file_prefix = f"{p}-{os.getpid()}"
         self.dataplane: Process | None = None
+        self.rtp: Process | None = None
+        self.rtp_offset = self.rtp_lines = 0
         self.phases = self.schedule(args.duration)
         self.tallies = {ph.name: Tally() for ph in self.phases}
         self.rows_seen: dict[str, int] = {}
@@ -238,6 +243,11 @@ class Lab:
                                        "-trace_err", "-error_file",
                                        str(self.work / "media-errors.log")))
         self.wait_udp(self.ns_core, MEDIA, "the media server (sipp)")
+        # The callers' RTP that reaches the core: one line per packet, counted as it grows.
+        self.rtp = self.start("rtp-to-core", netns_exec(
+            self.ns_core, "tcpdump", "-i", "k0", "-l", "-nn", "-q", "-t",
+            f"udp and dst host {MEDIA} and dst portrange {MEDIA_PORTS}"))
+        self.rtp.wait_for("listening on", SETUP_TIMEOUT_S)
 
     def register_callers(self) -> None:
         for addr, user in CALLERS:
@@ -276,12 +286,22 @@ class Lab:
 
     # ------------------------------------------------------------------ observation
     def counters(self) -> dict[str, int]:
-        if self.dataplane is None:
-            return {}
-        try:
-            return parse_counters(control(self.sock, "counters", timeout=5))
-        except (OSError, RuntimeError):
-            return {}
+        """The dataplane's counters and `lab.rtp_to_core` (RTP packets the core received)."""
+        out: dict[str, int] = {}
+        if self.dataplane is not None:
+            try:
+                out = parse_counters(control(self.sock, "counters", timeout=5))
+            except (OSError, RuntimeError):
+                pass
+        if self.rtp is not None:
+            with open(self.rtp.log, "rb") as f:
+                f.seek(self.rtp_offset)
+                chunk = f.read()
+            end = chunk.rfind(b"\n") + 1
+            self.rtp_lines += chunk[:end].count(b" > ")
+            self.rtp_offset += end
+            out["lab.rtp_to_core"] = self.rtp_lines
+        return out
 
     def bans(self) -> int:
         if self.dataplane is None:
@@ -330,7 +350,8 @@ class Lab:
             why = " ".join(f"{r} {fmt(v)}" for r, v in drops if v >= 0.5) or "-"
             line += (f" in {fmt(rate('rx_outside')):>6}/s pass {fmt(rate('pass')):>5}"
                      f" punt {fmt(rate('punt')):>3} drop {fmt(rate('drop')):>6} [{why}]")
-        line += f" | calls {calls[0]} ok {calls[1]} failed {calls[2]}"
+        line += (f" | calls {calls[0]} ok {calls[1]} failed {calls[2]}"
+                 f" rtp {fmt(rate('lab.rtp_to_core'))}/s")
         if self.middle == "sipwall":
             line += f" | bans {self.bans()}"
         return line
@@ -366,6 +387,7 @@ class Lab:
                 ok0, bad0 = calls[1], calls[2]
                 for k, v in now.items():
                     tally.counters[k] = tally.counters.get(k, 0) + v - prev.get(k, 0)
+                tally.rtp.append(now.get("lab.rtp_to_core", 0) - prev.get("lab.rtp_to_core", 0))
                 print(self.status(now_t - t0, ph.name, now, prev, now_t - prev_t, calls),
                       flush=True)
                 prev, prev_t = now, now_t
@@ -405,12 +427,13 @@ class Lab:
         out = [f"== {self.middle}: summary"]
         # Calls count in the phase in which they ended (a call that fails ends at its timeout).
         out.append(f"  {'phase':<12} {'calls ok':>8} {'failed':>6} {'answered':>8} "
-                   f"{'slowest setup':>13}")
+                   f"{'slowest setup':>13} {'RTP to core/s':>13}")
         for ph in self.phases:
             ok, n, r = self.ratio([ph.name])
             st = self.tallies[ph.name].setup_ms
             setup = f"{max(st):.0f} ms" if st else "-"
-            out.append(f"  {ph.name:<12} {ok:>8} {n - ok:>6} {r:>8.1%} {setup:>13}")
+            rtp = fmt(median(self.tallies[ph.name].rtp or [0]))
+            out.append(f"  {ph.name:<12} {ok:>8} {n - ok:>6} {r:>8.1%} {setup:>13} {rtp:>13}")
         b = self.ratio(["before"])
         d = self.ratio(self.attack_names())
         out.append(f"  calls answered before the attack {b[0]}/{b[1]} ({b[2]:.1%}), during it "
@@ -438,8 +461,13 @@ class Lab:
             problems.append(f"only {d_n} calls ended during the attack")
         if d < 0.99 * b:
             problems.append(f"calls answered during the attack {d:.1%} < 99% of before ({b:.1%})")
+        before = self.tallies["before"].rtp
+        rtp_before = median(before[len(before) // 2:])  # once the first calls are up
         for name, _, reasons, *_ in ATTACKS:
             tally = self.tallies[name]
+            if median(tally.rtp) < 0.9 * rtp_before:
+                problems.append(f"{name}: the core received {median(tally.rtp)} RTP packets/s "
+                                f"(median), before the attack {rtp_before}")
             if name == "malformed":
                 expected = {f"malformed_{k.split('/')[1]}": n for k, n in tally.sent.items()
                             if "/" in k}
