@@ -184,8 +184,7 @@ class Lab:
             run("ip", "-n", self.ns_mid, "link", "set", here, "up")
         for ns, dev, addrs in ((self.ns_car, "c0", [a for a, _ in CALLERS] + [ROUTER]),
                                (self.ns_core, "k0", [CORE, MEDIA])):
-            run("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1",
-                "net.core.rmem_default=1048576")
+            run("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1")
             for a in addrs:
                 run("ip", "-n", ns, "addr", "add", f"{a}/24", "dev", dev)
             run("ip", "-n", ns, "link", "set", dev, "up")
@@ -401,6 +400,8 @@ class Lab:
             tally = self.tallies[ph.name]
             for tick in range(int(ph.start) + 1, int(ph.end) + 1):
                 time.sleep(max(0.0, t0 + tick - time.monotonic()))
+                if self.dataplane is not None and self.dataplane.proc.poll() is not None:
+                    raise RuntimeError(f"sipwall-dataplane exited:\n{self.dataplane.output()}")
                 now_t = time.monotonic()
                 now = self.counters()
                 calls = self.calls(tally.setup_ms)
@@ -569,7 +570,7 @@ def preflight(args: argparse.Namespace) -> object:
     if os.geteuid() != 0:
         raise Refused("the lab needs root (network namespaces, veth pairs, DPDK); "
                       "run it with sudo")
-    for tool in ("ip", "ethtool", "sipp", "kamailio", "ss"):
+    for tool in ("ip", "ethtool", "sipp", "kamailio", "ss", "tcpdump"):
         if shutil.which(tool) is None:
             raise Refused(f"{tool} is missing: run deploy/install-deps.sh first")
     if not args.binary.exists():
@@ -585,6 +586,7 @@ def preflight(args: argparse.Namespace) -> object:
     ours = [n for n in names if n.startswith(f"{args.prefix}-")]
     if ours:
         lock.close()
+        LOCK.unlink(missing_ok=True)
         raise Refused(f"namespaces {', '.join(ours)} exist (a lab killed without cleanup?); "
                       f"remove them with: " + "; ".join(f"ip netns del {n}" for n in ours))
     lock.seek(0)
@@ -599,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=sorted(MODES), default="filter",
                     help="filter: sipwall in front of the core (edge mode needs sipwall-control)")
     ap.add_argument("--duration", type=float, default=60,
-                    help="seconds of calls per run (default 60; at least ~40)")
+                    help="seconds of calls per run (default 60, 30 to 600)")
     ap.add_argument("--keep", action="store_true",
                     help="leave the sipwall lab up after the run until Ctrl-C (no comparison)")
     ap.add_argument("--no-compare", action="store_true",
@@ -614,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--attack-scale", type=float, default=1.0,
                     help="scales the floods' rates (default 1: 10,000 and 30,000 frames/s)")
     args = ap.parse_args(argv)
+    if not 30 <= args.duration <= 600:
+        ap.error("--duration: 30 to 600 seconds")
     args.binary = args.binary.resolve()
     try:
         lock = preflight(args)
