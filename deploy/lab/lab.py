@@ -665,9 +665,13 @@ def main(argv: list[str] | None = None) -> int:
         lock.close()
         LOCK.unlink(missing_ok=True)
     if len(labs) == 2 and not interrupted and not any(p.startswith("lab failed") for p in problems):
-        s, b = labs[0].ratio(labs[0].attack_names()), labs[1].ratio(labs[1].attack_names())
-        print(f"== comparison: calls answered during the attack: with sipwall {s[0]}/{s[1]} "
-              f"({s[2]:.1%}), through a plain bridge {b[0]}/{b[1]} ({b[2]:.1%})")
+        parts = []
+        for lab, what in zip(labs, ("with sipwall", "through a plain bridge")):
+            ok, n, r = lab.ratio(lab.attack_names())
+            setups = [ms for name in lab.attack_names() for ms in lab.tallies[name].setup_ms]
+            slowest = f", slowest setup {max(setups):.0f} ms" if setups else ""
+            parts.append(f"{what} {ok}/{n} ({r:.1%}{slowest})")
+        print(f"== comparison: calls answered during the attack: {parts[0]}; {parts[1]}")
     for p in problems:
         print(f"FAIL {p}", file=sys.stderr)
     if args.check and not problems and not interrupted:
