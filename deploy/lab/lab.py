@@ -45,7 +45,8 @@ sys.dont_write_bytecode = True
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "support"))
-from netlab import Process, control, dataplane_eal, netns_exec, parse_counters, run  # noqa: E402
+from netlab import (DPDK_RUNTIME, Process, control, dataplane_eal, netns_exec,  # noqa: E402
+                    parse_counters, remove_dpdk_runtime, run)
 
 LOCK = Path("/run/sipwall-lab.lock")
 SUBNET = "172.30.0"
@@ -533,7 +534,7 @@ class Lab:
                     pass
         while self.namespaces:
             run("ip", "netns", "del", self.namespaces.pop(), check=False)
-        shutil.rmtree(f"/var/run/dpdk/{self.file_prefix}", ignore_errors=True)
+        remove_dpdk_runtime(self.file_prefix)
 
     def leftovers(self) -> list[str]:
         left = []
@@ -553,8 +554,8 @@ class Lab:
                 left.append(f"process {pid}")
             except OSError:
                 pass
-        if Path(f"/var/run/dpdk/{self.file_prefix}").exists():
-            left.append(f"/var/run/dpdk/{self.file_prefix}")
+        if (DPDK_RUNTIME / self.file_prefix).exists():
+            left.append(str(DPDK_RUNTIME / self.file_prefix))
         return left
 
     def run(self) -> None:

@@ -40,7 +40,8 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
-from netlab import Process, can_run, dataplane_eal, parse_counters, run  # noqa: E402,F401
+from netlab import (Process, can_run, dataplane_eal, parse_counters,  # noqa: E402,F401
+                    remove_dpdk_runtime, run)
 from test_live import sanitizer_reports  # noqa: E402
 
 BINARY: Path | None = None
@@ -219,6 +220,7 @@ class ExceptionPath(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
+        remove_dpdk_runtime(f"sipwall-*-{os.getpid()}")  # dataplane_cmd's --file-prefix
         if os.environ.get("SIPWALL_KEEP_TMP") != "1":
             shutil.rmtree(cls.tmp, ignore_errors=True)
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 EXIT_TIMEOUT_S = 30
+DPDK_RUNTIME = Path("/var/run/dpdk")  # EAL makes a folder per --file-prefix, even --no-shconf
 COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
 
 
@@ -105,6 +106,13 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text()
+
+
+def remove_dpdk_runtime(file_prefix_glob: str) -> None:
+    """Removes the EAL runtime folders of the --file-prefix values matching the glob, once the
+    processes that used them have exited."""
+    for path in DPDK_RUNTIME.glob(file_prefix_glob):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def dataplane_eal(binary: Path, file_prefix: str, vdevs: list[str], lcores: str) -> list[str]:
