@@ -651,13 +651,16 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"lab kept: ip netns exec {lab.ns_car}|{lab.ns_mid}|{lab.ns_core} "
                           f"COMMAND; sipwallctl --socket {lab.sock} ...; logs in {lab.work}; "
                           "Ctrl-C removes it", flush=True)
-                    try:
-                        signal.pause()
-                    except KeyboardInterrupt:
-                        print("\nlab: removing the kept lab", flush=True)
+                    # Waits for Ctrl-C (or SIGTERM) with both blocked, so that a second one
+                    # (`timeout` signals the process and its group) cannot cut the cleanup short.
+                    stops = {signal.SIGINT, signal.SIGTERM}
+                    signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+                    signal.sigwait(stops)
+                    print("\nlab: removing the kept lab", flush=True)
             finally:
                 lab.remove()
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         interrupted = True
         print("\nlab: interrupted, removing everything it made", file=sys.stderr)
     except (RuntimeError, subprocess.SubprocessError, OSError) as e:
