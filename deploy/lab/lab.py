@@ -123,6 +123,21 @@ def setup_ms(value: str) -> float:
     return ms if ms < 3_600_000 else 0.0
 
 
+def stat(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name (state first), or [""] when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[-1].split()
+    except OSError:
+        return [""]
+
+
+def start_time(pid: int) -> str:
+    """When the process started (clock ticks after boot), "" when it is gone."""
+    fields = stat(pid)
+    return fields[19] if len(fields) > 19 else ""
+
+
 def drop_reasons(counters: dict[str, int]) -> list[str]:
     """The drop reasons in a counters report (it lists every one, in the dataplane's order)."""
     return [k[len("drop."):] for k in counters if k.startswith("drop.")]
@@ -141,7 +156,7 @@ class Lab:
         self.ns_car, self.ns_mid, self.ns_core = f"{p}-carrier", f"{p}-middle", f"{p}-core"
         self.namespaces: list[str] = []
         self.procs: list[Process] = []
-        self.pids: list[int] = []  # every PID started, for the final check
+        self.pids: dict[int, str] = {}  # every process started: PID -> its start time
         self.work = args.workdir / middle
         self.work.mkdir(parents=True, exist_ok=True)
         self.sock = self.work / "dataplane.sock"
@@ -169,7 +184,7 @@ class Lab:
     def start(self, name: str, cmd: list[str]) -> Process:
         p = Process(cmd, self.work / f"{name}.log")
         self.procs.append(p)
-        self.pids.append(p.pid)
+        self.pids[p.pid] = start_time(p.pid)
         return p
 
     def build(self) -> None:
@@ -526,10 +541,10 @@ class Lab:
             p.stop(signal.SIGTERM, timeout=10)
         self.procs.clear()
         for ns in self.namespaces:
-            for pid in run("ip", "netns", "pids", ns, check=False).stdout.split():
-                self.pids.append(int(pid))
+            for pid in map(int, run("ip", "netns", "pids", ns, check=False).stdout.split()):
+                self.pids[pid] = start_time(pid)
                 try:
-                    os.kill(int(pid), signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
         while self.namespaces:
@@ -546,14 +561,10 @@ class Lab:
         for dev in ("out0", "in0", "c0", "k0", "swpunt", "br0"):
             if f": {dev}@" in links or f": {dev}:" in links:
                 left.append(f"interface {dev}")
-        for pid in self.pids:
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    if f.read().split(") ")[-1].startswith("Z"):
-                        continue
+        for pid, started in self.pids.items():
+            # Still ours if it started when ours did (a PID may be reused) and is no zombie.
+            if started and start_time(pid) == started and not stat(pid)[0].startswith("Z"):
                 left.append(f"process {pid}")
-            except OSError:
-                pass
         if (DPDK_RUNTIME / self.file_prefix).exists():
             left.append(str(DPDK_RUNTIME / self.file_prefix))
         return left

@@ -43,7 +43,8 @@ class Lab(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         why = can_run() or next((f"needs {t} (deploy/install-deps.sh)"
-                                 for t in ("kamailio", "sipp") if shutil.which(t) is None), "")
+                                 for t in ("kamailio", "sipp", "tcpdump")
+                                 if shutil.which(t) is None), "")
         if why:
             raise unittest.SkipTest(why)
         cls.tmp = Path(tempfile.mkdtemp(prefix="sipwall-labtest-"))
