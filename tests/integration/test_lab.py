@@ -5,7 +5,8 @@
   99% of those before, as ratios of the calls ended; every attack counted under its drop
   reason) and leaves nothing behind: no namespace, no process, no DPDK runtime folder, no lock.
 * A second lab started while one runs is refused politely (exit 2) and changes nothing; a
-  lab interrupted (SIGINT, as Ctrl-C) while it runs exits and leaves nothing behind either.
+  lab interrupted (SIGINT to its process group, as Ctrl-C) while it runs exits and leaves
+  nothing behind either, nor does one sent SIGTERM alone during an attack.
 * Not root: refused politely (exit 2).
 
 Needs root, `ip netns`, kamailio and sipp; skipped with a message otherwise.
@@ -122,6 +123,31 @@ class Lab(unittest.TestCase):
         self.assertIn("interrupted, removing everything it made", rest)
         self.assertNotIn("left behind", rest)
         self.work = self.tmp / "interrupted"
+        self.assert_nothing_left()
+
+    def test_sigterm_to_the_lab_alone_cleans_up(self) -> None:
+        """SIGTERM to the lab's PID only (as `kill` or a service manager sends it): the lab
+        itself must stop what it started."""
+        lab = subprocess.Popen(self.lab_cmd("terminated", "--duration", "60"),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+        try:
+            assert lab.stdout is not None
+            seen = []
+            for line in lab.stdout:  # up to the first attack
+                seen.append(line)
+                if line.lstrip().startswith("16s flood"):
+                    break
+            self.assertTrue(seen and seen[-1].lstrip().startswith("16s flood"), "".join(seen))
+            lab.send_signal(signal.SIGTERM)
+            rest, _ = lab.communicate(timeout=90)
+        finally:
+            if lab.poll() is None:
+                lab.kill()
+                lab.wait()
+        self.assertEqual(lab.returncode, 1, "".join(seen) + rest)
+        self.assertIn("interrupted, removing everything it made", rest)
+        self.assertNotIn("left behind", rest)
         self.assert_nothing_left()
 
     def test_not_root_is_refused(self) -> None:
