@@ -1,30 +1,21 @@
 #!/usr/bin/env bash
-# Sets everything up and runs sipwall's main job on its embedded default.
+# Sets everything up and runs sipwall's lab (as root on Debian 12): installs the packages,
+# builds build/release, then deploy/lab/lab.py: network namespaces with registered callers
+# placing calls with RTP, sipwall-dataplane inline and a kamailio + sipp core; while the calls
+# go on, four attacks (a flood from one source, a flood from 4,000 sources, a SIPVicious-style
+# scan, malformed packets). One status line a second, a summary, then the same scenario
+# through a plain kernel bridge for comparison. Everything it made is removed at the end.
 #
-# Until the lab exists (network namespaces with a carrier, sipwall inline, a SIP core), the
-# embedded default is offline mode: sipwall-dataplane judges captures the project generates
-# (legitimate calls, floods, malformed packets, scanners, fragments, RTP) and, when the shared
-# corpus is next to the checkout, the public attack captures. Each run writes pass/punt/drop
-# pcaps, verdicts.jsonl and summary.json under out/demo/<capture>/ and prints the summary.
+#   deploy/run.sh [--duration S] [--keep] [--no-compare] [--check]   (lab.py --help)
+#   deploy/run.sh --offline      the offline demo instead (deploy/offline-demo.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [[ ${1:-} == --offline ]]; then
+  shift
+  exec bash deploy/offline-demo.sh "$@"
+fi
 bash deploy/install-deps.sh
 [[ -f build/release/build.ninja ]] || meson setup build/release
 ninja -C build/release
-
-out=${SIPWALL_DEMO_DIR:-out/demo}
-mkdir -p "$out/captures"
-python3 tests/tools/make_captures.py "$out/captures" >/dev/null
-captures=("$out"/captures/*.pcap)
-if [[ -d ../shared/corpus/pcap ]]; then
-  captures+=(../shared/corpus/pcap/*/*.pcap)
-fi
-
-bin=build/release/dataplane/app/sipwall-dataplane
-for pcap in "${captures[@]}"; do
-  name=$(basename "$pcap" .pcap)
-  "$bin" --offline "$pcap" --out "$out/$name"
-  printf '%-34s %s\n' "$name" "$(cat "$out/$name/summary.json")"
-done
-echo "Per-packet verdicts and the split captures are in $out/<capture>/."
+exec python3 deploy/lab/lab.py "$@"

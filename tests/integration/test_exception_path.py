@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -41,49 +39,20 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+from netlab import (Process, can_run, dataplane_eal, parse_counters,  # noqa: E402,F401
+                    remove_dpdk_runtime, run)
 from test_live import sanitizer_reports  # noqa: E402
 
 BINARY: Path | None = None
 RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 START_TIMEOUT_S = 30
-EXIT_TIMEOUT_S = 30
 REPLY_TIMEOUT_S = 1.0
 ATTEMPTS = 10  # the first datagrams may wait for ARP/ND on three kernels
-COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
 
 SERVICE_V4, CARRIER_V4, CORE_V4 = "10.77.0.1", "10.77.0.2", "10.77.0.3"
 SERVICE_V6, CARRIER_V6, CORE_V6 = "fd77::1", "fd77::2", "fd77::3"
 SIP_PORT, CLOSED_PORT, PEER_PORT = 5060, 7777, 9999
-
-
-def run(*cmd: str, check: bool = True, timeout: float = 20) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True)
-
-
-def can_run() -> str:
-    """Empty when this machine can run the test, else why not."""
-    if os.geteuid() != 0:
-        return "needs root (network namespaces, veth pairs, net_tap)"
-    if shutil.which("ip") is None:
-        return "needs iproute2 (`ip netns`)"
-    probe = f"swprobe{os.getpid()}"
-    try:
-        run("ip", "netns", "add", probe)
-    except (subprocess.SubprocessError, OSError) as e:
-        return f"`ip netns` is unavailable: {e}"
-    run("ip", "netns", "del", probe, check=False)
-    if shutil.which("ethtool") is None:
-        return "needs ethtool (deploy/install-deps.sh) to turn off veth TX checksum offload"
-    return ""
-
-
-def parse_counters(text: str) -> dict[str, int]:
-    counters: dict[str, int] = {}
-    for line in text.split("sipwall counters\n")[-1].splitlines():
-        m = COUNTER.match(line)
-        if m:
-            counters[m.group(1)] = int(m.group(2))
-    return counters
 
 
 def sip_options(src: str, dst: str, sport: int, n: int) -> bytes:
@@ -234,47 +203,11 @@ class Namespaces:
         return ["ip", "netns", "exec", ns, *cmd]
 
 
-class Process:
-    """A process this test started, killed by its PID alone."""
-
-    def __init__(self, cmd: list[str], log: Path) -> None:
-        self.log = log
-        self.file = open(log, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.file, stderr=subprocess.STDOUT, text=True)
-
-    def wait_for(self, pattern: str, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if re.search(pattern, self.log.read_text()):
-                return True
-            if self.proc.poll() is not None:
-                return bool(re.search(pattern, self.log.read_text()))
-            time.sleep(0.1)
-        return False
-
-    def stop(self, sig: int = signal.SIGTERM) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=EXIT_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=EXIT_TIMEOUT_S)
-        self.file.close()
-        return self.proc.returncode
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-
 def dataplane_cmd(name: str, vdevs: list[str], options: list[str], workers: int = 2) -> list[str]:
     """`workers` worker lcores beside the main one, spread over the machine's two CPUs."""
     lcores = ",".join(["0@0"] + [f"{w + 1}@{w % 2}" for w in range(workers)])
-    return [str(BINARY), "--lcores", lcores, "--no-huge", "-m", "512", "--no-pci",
-            "--no-shconf", "--no-telemetry", "--log-level=error",
-            "--file-prefix", f"sipwall-{name}-{os.getpid()}",
-            *[a for v in vdevs for a in ("--vdev", v)], "--", "--metrics", "off",
-            "--idle-sleep-us", "200", "--stats-interval", "1", *options]
+    return [*dataplane_eal(BINARY, f"sipwall-{name}-{os.getpid()}", vdevs, lcores),
+            "--metrics", "off", "--idle-sleep-us", "200", "--stats-interval", "1", *options]
 
 
 class ExceptionPath(unittest.TestCase):
@@ -287,6 +220,7 @@ class ExceptionPath(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
+        remove_dpdk_runtime(f"sipwall-*-{os.getpid()}")  # dataplane_cmd's --file-prefix
         if os.environ.get("SIPWALL_KEEP_TMP") != "1":
             shutil.rmtree(cls.tmp, ignore_errors=True)
 

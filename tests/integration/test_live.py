@@ -42,7 +42,9 @@ HERE = Path(__file__).resolve().parent
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tools"))
+sys.path.insert(0, str(HERE.parent / "support"))
 import make_captures  # noqa: E402
+from netlab import control  # noqa: E402,F401  (test_multiworker imports it from here)
 from test_offline import read_pcap  # noqa: E402
 
 BINARY: Path | None = None
@@ -79,22 +81,6 @@ class SanitizerCheck(unittest.TestCase):
             checked.add(log)
             reports = sanitizer_reports(log.read_text(errors="replace"))
             self.assertEqual(reports, [], f"sanitizer report in {log}")
-
-
-def control(path: Path, command: str, timeout: float = 30) -> str:
-    """One command on the control socket's line protocol; the reply without its '.' line."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(str(path))
-        s.sendall(command.encode() + b"\n")
-        data = b""
-        while not (data == b".\n" or data.endswith(b"\n.\n")):
-            chunk = s.recv(65536)
-            if not chunk:
-                raise RuntimeError(f"control socket closed early: {data!r}")
-            data += chunk
-    lines = data.decode().split("\n")[:-2]
-    return "\n".join(line[1:] if line.startswith("..") else line for line in lines)
 
 
 # A control client run as a process of its own (argv: socket, lines, replies to wait for): it

@@ -131,6 +131,7 @@ class MultiWorker(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls) -> None:
+        netns.remove_dpdk_runtime(f"sipwall-*-{os.getpid()}")  # netns.dataplane_cmd's prefix
         if os.environ.get("SIPWALL_KEEP_TMP") != "1":
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
