@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <poll.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -341,6 +342,7 @@ int run_live(int argc, char** argv) {
   std::signal(SIGHUP, on_reload_signal);
 
   ControlLoop control(options, *reloader, workers, channel);
+  const double started_at = static_cast<double>(wall_clock_ms()) / 1000.0;
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!options.live.metrics_address.empty()) {
     try {
@@ -350,11 +352,20 @@ int run_live(int argc, char** argv) {
         std::vector<std::string> ids;
         for (size_t i = 0; i < reloader->slots().size(); ++i)
           ids.push_back(reloader->slots().id(i));
-        return MetricsSnapshot{t.filter,          t.io,
-                               std::move(ids),    st.source,
-                               st.version,        st.reloads_applied,
-                               st.reloads_failed, channel.metrics(),
-                               control.refused()};
+        MetricsSnapshot snapshot;
+        snapshot.filter = t.filter;
+        snapshot.io = t.io;
+        snapshot.rule_ids = std::move(ids);
+        snapshot.rules_source = st.source;
+        snapshot.rules_version = st.version;
+        snapshot.reloads_applied = st.reloads_applied;
+        snapshot.reloads_failed = st.reloads_failed;
+        snapshot.commands = channel.metrics();
+        snapshot.control_refused = control.refused();
+        for (const auto& w : workers) snapshot.workers.push_back({w->io(), w->table_use()});
+        snapshot.tsc_hz = rte_get_tsc_hz();
+        snapshot.start_time_seconds = started_at;
+        return snapshot;
       });
     } catch (const std::exception& e) {
       return fail("cannot serve metrics on " + options.live.metrics_address + ": " + e.what());

@@ -126,6 +126,23 @@ def parse_metrics(text: str) -> dict[tuple[str, str], float]:
     return out
 
 
+LABELLED = re.compile(r'^(\w+)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def metric_sum(text: str, family: str, **labels: str) -> float | None:
+    """The sum of `family`'s samples whose labels include `labels` (None: no such sample)."""
+    total = None
+    for line in text.splitlines():
+        m = LABELLED.match(line)
+        if not m or m.group(1) != family:
+            continue
+        have = dict(LABEL.findall(m.group(2) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            total = (total or 0.0) + float(m.group(3))
+    return total
+
+
 def eal_args(name: str, lcores: list[str] | None = None) -> list[str]:
     """The program and the EAL options every live run shares: no hugepages, no PCI, a file
     prefix of its own (`name` and this process), then the run's virtual devices follow."""
@@ -200,9 +217,18 @@ class LiveMode(SanitizerCheck):
             proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + JUDGE_TIMEOUT_S
+                self.fragments_held_max = 0.0
                 while time.monotonic() < deadline and proc.poll() is None:
                     if parse_counters(log.read_text()).get("judged") == expected:
                         break
+                    # Fragments of an incomplete datagram stay held until their timeout (5 s):
+                    # the fragment table's gauge must show them meanwhile.
+                    url = METRICS_URL.search(log.read_text())
+                    if url:
+                        with urllib.request.urlopen(url.group(1), timeout=10) as resp:
+                            held = metric_sum(resp.read().decode(),
+                                              "sipwall_fragment_table_datagrams") or 0.0
+                        self.fragments_held_max = max(self.fragments_held_max, held)
                     time.sleep(0.2)
                 url = METRICS_URL.search(log.read_text())
                 if url:
@@ -245,6 +271,7 @@ class LiveMode(SanitizerCheck):
         for rule, n in summary["signature_hits"].items():
             self.assertEqual(metrics[("sipwall_signature_hits_total", rule)], n, rule)
         metrics_text = (self.tmp / f"{name}-live" / "metrics.txt").read_text()
+        self.check_worker_metrics(metrics_text, summary)
         self.assertRegex(metrics_text, r'sipwall_rules_info\{source="[^"]*default\.rules",'
                                        r'version="fnv1a64:[0-9a-f]+"\} 1')
 
@@ -254,6 +281,36 @@ class LiveMode(SanitizerCheck):
             want = [f for f, v in zip(frames, verdicts) if v["verdict"] == verdict]
             got = [r.data for r in read_pcap(live_dir / port_file).records]
             self.assertEqual(got, want, f"{port_file} does not hold the {verdict} packets")
+
+    def check_worker_metrics(self, text: str, summary: dict) -> None:
+        """The per-worker series move with the traffic: the loop had busy iterations (it
+        judged packets) and idle ones (it then waited), busy + idle seconds cover about the
+        run, the token-bucket table tracks sources, and no TX ring was full."""
+        def one(family: str, **labels: str) -> float:
+            value = metric_sum(text, family, **labels)
+            self.assertIsNotNone(value, f"{family} {labels} missing")
+            return value
+
+        self.assertGreater(one("sipwall_worker_polls_total", worker="0", result="busy"), 0)
+        self.assertGreater(one("sipwall_worker_polls_total", worker="0", result="idle"), 0)
+        busy = one("sipwall_worker_seconds_total", worker="0", mode="busy")
+        idle = one("sipwall_worker_seconds_total", worker="0", mode="idle")
+        self.assertGreater(busy, 0)
+        self.assertGreater(idle, busy, "a few hundred packets cannot keep a core busy")
+        self.assertLess(busy + idle, JUDGE_TIMEOUT_S + 10)
+        started = one("sipwall_start_time_seconds")
+        self.assertLess(abs(time.time() - started - (busy + idle)), 10)
+        self.assertEqual(one("sipwall_bucket_table_capacity", worker="0"), 1 << 20)
+        entries = one("sipwall_bucket_table_entries", worker="0")
+        if summary["drop_reasons"].get("signature") or summary["punt"]:
+            self.assertGreater(entries, 0, "SIP was judged: its sources have buckets")
+        self.assertEqual(one("sipwall_bucket_table_inserts_total", worker="0"), entries)
+        self.assertEqual(one("sipwall_bucket_table_evictions_total"), 0)
+        self.assertEqual(one("sipwall_fragment_table_capacity", worker="0"), 1024)
+        self.assertEqual(one("sipwall_tx_port_failed_total"), 0)
+        if summary["drop_reasons"].get("fragment"):
+            self.assertGreater(self.fragments_held_max, 0, "held fragments never showed")
+            self.assertEqual(one("sipwall_fragment_table_datagrams", worker="0"), 0)
 
     def test_reloads_under_traffic_lose_nothing_and_mix_nothing(self) -> None:
         """Traffic loops through the live program while the rule file is rewritten and
