@@ -34,6 +34,7 @@
 #include "port_set.h"
 #include "rule_file_watcher.h"
 #include "rule_reloader.h"
+#include "service_notify.h"
 #include "sig/signature_set.h"
 #include "state_file.h"
 #include "tsc_clock.h"
@@ -120,6 +121,7 @@ class ControlLoop {
   void build_commands();
   void on_reloads_done();
   void print_stats();
+  void feed_watchdog();
 
   const AppOptions& options_;
   RuleReloader& reloader_;
@@ -130,6 +132,9 @@ class ControlLoop {
   BackgroundReload reload_;
   ControlSocket socket_;
   CommandTable commands_;
+  ServiceNotifier notifier_;  // systemd Type=notify: READY, WATCHDOG, STOPPING
+  LoopProgress progress_;
+  int reported_stuck_ = -1;
 };
 
 std::string ControlLoop::counters_text() const {
@@ -226,8 +231,28 @@ void ControlLoop::print_stats() {
   std::fflush(stdout);
 }
 
+// Fed only while every worker's poll loop advances: systemd restarts a dataplane whose worker
+// is stuck (WatchdogSec= in the unit), since its link would otherwise stay silently dead.
+void ControlLoop::feed_watchdog() {
+  std::vector<uint64_t> loops;
+  for (const auto& w : workers_) {
+    const IoCounters io = w->io();
+    loops.push_back(io.busy_polls + io.idle_polls);
+  }
+  const int stuck = progress_.stuck_worker(loops);
+  if (stuck < 0) {
+    notifier_.notify("WATCHDOG=1");
+  } else if (stuck != reported_stuck_) {
+    say("worker " + std::to_string(stuck) + " stopped polling: systemd watchdog not fed");
+  }
+  reported_stuck_ = stuck;
+}
+
 void ControlLoop::run() {
   using Clock = std::chrono::steady_clock;
+  notifier_.notify("READY=1\nSTATUS=filtering");
+  const auto watchdog_period = notifier_.watchdog_interval() / 2;
+  auto next_watchdog = Clock::now();
   // An editor's save is a burst of events: reload once the files were quiet this long.
   constexpr auto kQuiet = std::chrono::milliseconds(200);
   std::optional<Clock::time_point> changed_at;
@@ -249,10 +274,15 @@ void ControlLoop::run() {
       changed_at.reset();
       reload_.request({"rule file changed", 0});
     }
+    if (watchdog_period.count() > 0 && Clock::now() >= next_watchdog) {
+      next_watchdog = Clock::now() + watchdog_period;
+      feed_watchdog();
+    }
     if (options_.live.stats_interval_s == 0 || Clock::now() < next_stats) continue;
     next_stats += std::chrono::seconds(options_.live.stats_interval_s);
     print_stats();
   }
+  notifier_.notify("STOPPING=1");
 }
 
 std::optional<gid_t> control_group(const std::string& name, std::string& error) {

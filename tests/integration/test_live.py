@@ -480,6 +480,41 @@ class LiveMode(SanitizerCheck):
                 got = [r.data for r in read_pcap(out / f"{port}-q{q}.pcap").records]
                 self.assertEqual(got, want, f"queue {q}: {port} does not hold the {verdict} packets")
 
+    def test_systemd_hears_ready_watchdog_and_stopping(self) -> None:
+        """Under systemd (Type=notify, WatchdogSec=) the program says READY=1 once it serves,
+        feeds the watchdog while its worker polls (twice per WATCHDOG_USEC), and says
+        STOPPING=1 on SIGTERM."""
+        out = self.tmp / "notify"
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "notify.sock"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+            systemd.bind(str(path))
+            systemd.settimeout(JUDGE_TIMEOUT_S)
+            env = dict(os.environ, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="400000")
+            env.pop("WATCHDOG_PID", None)
+            cmd = [*eal_args("notify"),
+                   "--vdev", f"net_pcap_out0,rx_pcap={self.tmp / 'captures' / 'scanner.pcap'}",
+                   "--vdev", "net_null_in0", "--", "--metrics", "off"]
+            log = out / "stdout.txt"
+            with open(log, "w") as stdout:
+                proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT, env=env)
+            try:
+                self.assertEqual(systemd.recv(256), b"READY=1\nSTATUS=filtering")
+                started = time.monotonic()
+                for _ in range(5):
+                    self.assertEqual(systemd.recv(256), b"WATCHDOG=1")
+                # Five pings at 0.2 s apart (the first may come at once).
+                self.assertGreater(time.monotonic() - started, 0.6)
+                proc.send_signal(signal.SIGTERM)
+                while (msg := systemd.recv(256)) == b"WATCHDOG=1":
+                    pass
+                self.assertEqual(msg, b"STOPPING=1")
+                self.assertEqual(proc.wait(timeout=EXIT_TIMEOUT_S), 0, log.read_text())
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
     def test_scanner_capture(self) -> None:
         self.check_capture("scanner")
 
