@@ -32,6 +32,10 @@ import unittest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+from test_live import sanitizer_reports  # noqa: E402
 DEPLOY = ROOT / "deploy"
 SETUP = DEPLOY / "setup-host.sh"
 DATAPLANE: Path
@@ -259,6 +263,7 @@ class Examples(unittest.TestCase):
                     proc.kill()
                     proc.wait()
             self.assertTrue((Path(tmp) / "dynamic.state").exists(), log.read_text())
+            self.assertEqual(sanitizer_reports(log.read_text()), [], log.read_text())
 
 
 def main() -> None:

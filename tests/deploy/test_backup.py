@@ -92,6 +92,8 @@ class Backup(unittest.TestCase):
         with open(log, "w") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         self.addCleanup(lambda: (proc.poll() is None) and (proc.kill(), proc.wait()))
+        self.addCleanup(lambda: self.assertEqual(
+            test_live.sanitizer_reports(log.read_text()), [], f"sanitizer report in {log}"))
         deadline = time.monotonic() + 60
         while not (sock.exists() and "outside=" in log.read_text()):
             self.assertIsNone(proc.poll(), log.read_text())

@@ -147,6 +147,9 @@ class MetricNames(unittest.TestCase):
                 cls.text = resp.read().decode()
             if test_live.stop(proc) != 0:
                 raise RuntimeError(f"the dataplane exited badly:\n{log.read_text()}")
+            reports = test_live.sanitizer_reports(log.read_text())
+            if reports:
+                raise RuntimeError(f"sanitizer report from the dataplane: {reports}")
         finally:
             if proc.poll() is None:
                 proc.kill()
