@@ -143,6 +143,36 @@ def metric_sum(text: str, family: str, **labels: str) -> float | None:
     return total
 
 
+class ThreadStop:
+    """Stops one thread of another process, the rest running on (ptrace: PTRACE_SEIZE and
+    PTRACE_INTERRUPT of that thread alone), until resume(). A worker frozen this way is what
+    a stuck worker looks like from outside."""
+
+    SEIZE, INTERRUPT, DETACH = 0x4206, 0x4207, 17
+    WALL = 0x40000000
+
+    def __init__(self, tid: int) -> None:
+        import ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
+                                     ctypes.c_void_p]
+        self.tid = tid
+        if self.libc.ptrace(self.SEIZE, tid, None, None) != 0:
+            raise PermissionError(ctypes.get_errno(), "PTRACE_SEIZE")
+        self.libc.ptrace(self.INTERRUPT, tid, None, None)
+        os.waitpid(tid, self.WALL)  # the thread is in its ptrace stop
+
+    def resume(self) -> None:
+        self.libc.ptrace(self.DETACH, self.tid, None, None)
+
+
+def thread_named(pid: int, name: str) -> int:
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (task / "comm").read_text().strip() == name:
+            return int(task.name)
+    raise LookupError(f"no thread {name} in {pid}")
+
+
 def eal_args(name: str, lcores: list[str] | None = None) -> list[str]:
     """The program and the EAL options every live run shares: no hugepages, no PCI, a file
     prefix of its own (`name` and this process), then the run's virtual devices follow."""
@@ -484,8 +514,9 @@ class LiveMode(SanitizerCheck):
 
     def test_systemd_hears_ready_watchdog_and_stopping(self) -> None:
         """Under systemd (Type=notify, WatchdogSec=) the program says READY=1 once it serves,
-        feeds the watchdog while its worker polls (twice per WATCHDOG_USEC), and says
-        STOPPING=1 on SIGTERM."""
+        feeds the watchdog while its worker polls (twice per WATCHDOG_USEC), stops feeding it
+        while the worker is stuck (its thread stopped alone with ptrace; root) and again once
+        it polls, and says STOPPING=1 on SIGTERM."""
         out = self.tmp / "notify"
         out.mkdir(parents=True, exist_ok=True)
         path = out / "notify.sock"
@@ -507,6 +538,28 @@ class LiveMode(SanitizerCheck):
                     self.assertEqual(systemd.recv(256), b"WATCHDOG=1")
                 # Five pings at 0.2 s apart (the first may come at once).
                 self.assertGreater(time.monotonic() - started, 0.6)
+                # A stuck worker: its loop stops advancing, and the watchdog goes hungry (one
+                # ping may still count the iterations it made before it stopped).
+                try:
+                    stopped = ThreadStop(thread_named(proc.pid, "rte-worker-1"))
+                except PermissionError:
+                    stopped = None  # no ptrace here (not root, ptrace_scope): part skipped
+                if stopped:
+                    try:
+                        systemd.settimeout(0.1)
+                        pings = 0
+                        deadline = time.monotonic() + 1.5
+                        while time.monotonic() < deadline:
+                            try:
+                                pings += systemd.recv(256) == b"WATCHDOG=1"
+                            except socket.timeout:
+                                pass
+                        self.assertLessEqual(pings, 1, "the watchdog was fed with a stuck worker")
+                        self.assertIn("worker 0 stopped polling", log.read_text())
+                    finally:
+                        stopped.resume()
+                    systemd.settimeout(JUDGE_TIMEOUT_S)
+                    self.assertEqual(systemd.recv(256), b"WATCHDOG=1", "fed again once it polls")
                 proc.send_signal(signal.SIGTERM)
                 while (msg := systemd.recv(256)) == b"WATCHDOG=1":
                     pass
