@@ -18,6 +18,9 @@ packages=(
   googletest libgtest-dev libgmock-dev python3 jq curl
   # lab and end-to-end peers
   iproute2 ethtool sip-tester tshark tcpdump kamailio kamailio-tls-modules openssl
+  # operations: Prometheus (promtool checks the alert rules), Alertmanager (amtool),
+  # systemd-analyze for the units
+  prometheus prometheus-alertmanager systemd
 )
 
 export DEBIAN_FRONTEND=noninteractive

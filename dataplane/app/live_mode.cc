@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <poll.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -33,6 +34,7 @@
 #include "port_set.h"
 #include "rule_file_watcher.h"
 #include "rule_reloader.h"
+#include "service_notify.h"
 #include "sig/signature_set.h"
 #include "state_file.h"
 #include "tsc_clock.h"
@@ -119,6 +121,7 @@ class ControlLoop {
   void build_commands();
   void on_reloads_done();
   void print_stats();
+  void feed_watchdog();
 
   const AppOptions& options_;
   RuleReloader& reloader_;
@@ -129,6 +132,9 @@ class ControlLoop {
   BackgroundReload reload_;
   ControlSocket socket_;
   CommandTable commands_;
+  ServiceNotifier notifier_;  // systemd Type=notify: READY, WATCHDOG, STOPPING
+  LoopProgress progress_;
+  int reported_stuck_ = -1;
 };
 
 std::string ControlLoop::counters_text() const {
@@ -225,8 +231,28 @@ void ControlLoop::print_stats() {
   std::fflush(stdout);
 }
 
+// Fed only while every worker's poll loop advances: systemd restarts a dataplane whose worker
+// is stuck (WatchdogSec= in the unit), since its link would otherwise stay silently dead.
+void ControlLoop::feed_watchdog() {
+  std::vector<uint64_t> loops;
+  for (const auto& w : workers_) {
+    const IoCounters io = w->io();
+    loops.push_back(io.busy_polls + io.idle_polls);
+  }
+  const int stuck = progress_.stuck_worker(loops);
+  if (stuck < 0) {
+    notifier_.notify("WATCHDOG=1");
+  } else if (stuck != reported_stuck_) {
+    say("worker " + std::to_string(stuck) + " stopped polling: systemd watchdog not fed");
+  }
+  reported_stuck_ = stuck;
+}
+
 void ControlLoop::run() {
   using Clock = std::chrono::steady_clock;
+  notifier_.notify("READY=1\nSTATUS=filtering");
+  const auto watchdog_period = notifier_.watchdog_interval() / 2;
+  auto next_watchdog = Clock::now();
   // An editor's save is a burst of events: reload once the files were quiet this long.
   constexpr auto kQuiet = std::chrono::milliseconds(200);
   std::optional<Clock::time_point> changed_at;
@@ -248,10 +274,15 @@ void ControlLoop::run() {
       changed_at.reset();
       reload_.request({"rule file changed", 0});
     }
+    if (watchdog_period.count() > 0 && Clock::now() >= next_watchdog) {
+      next_watchdog = Clock::now() + watchdog_period;
+      feed_watchdog();
+    }
     if (options_.live.stats_interval_s == 0 || Clock::now() < next_stats) continue;
     next_stats += std::chrono::seconds(options_.live.stats_interval_s);
     print_stats();
   }
+  notifier_.notify("STOPPING=1");
 }
 
 std::optional<gid_t> control_group(const std::string& name, std::string& error) {
@@ -341,6 +372,7 @@ int run_live(int argc, char** argv) {
   std::signal(SIGHUP, on_reload_signal);
 
   ControlLoop control(options, *reloader, workers, channel);
+  const double started_at = static_cast<double>(wall_clock_ms()) / 1000.0;
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!options.live.metrics_address.empty()) {
     try {
@@ -350,11 +382,20 @@ int run_live(int argc, char** argv) {
         std::vector<std::string> ids;
         for (size_t i = 0; i < reloader->slots().size(); ++i)
           ids.push_back(reloader->slots().id(i));
-        return MetricsSnapshot{t.filter,          t.io,
-                               std::move(ids),    st.source,
-                               st.version,        st.reloads_applied,
-                               st.reloads_failed, channel.metrics(),
-                               control.refused()};
+        MetricsSnapshot snapshot;
+        snapshot.filter = t.filter;
+        snapshot.io = t.io;
+        snapshot.rule_ids = std::move(ids);
+        snapshot.rules_source = st.source;
+        snapshot.rules_version = st.version;
+        snapshot.reloads_applied = st.reloads_applied;
+        snapshot.reloads_failed = st.reloads_failed;
+        snapshot.commands = channel.metrics();
+        snapshot.control_refused = control.refused();
+        for (const auto& w : workers) snapshot.workers.push_back({w->io(), w->table_use()});
+        snapshot.tsc_hz = rte_get_tsc_hz();
+        snapshot.start_time_seconds = started_at;
+        return snapshot;
       });
     } catch (const std::exception& e) {
       return fail("cannot serve metrics on " + options.live.metrics_address + ": " + e.what());

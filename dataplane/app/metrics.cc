@@ -95,6 +95,56 @@ void add_command_families(const MetricsSnapshot& s, std::vector<MetricFamily>& o
   out.push_back(std::move(refused));
 }
 
+// Per worker: the poll loop's load and the occupancy of the worker's own tables.
+void add_worker_families(const MetricsSnapshot& s, std::vector<MetricFamily>& out) {
+  MetricFamily polls = counter_family(
+      "sipwall_worker_polls_total",
+      "Poll-loop iterations per worker: busy (some RX poll returned packets) or idle");
+  MetricFamily seconds = counter_family(
+      "sipwall_worker_seconds_total",
+      "Poll-loop time per worker, busy or idle (sleeps included): busy / (busy + idle) is the "
+      "real load of a poll-mode core");
+  MetricFamily entries = gauge_family(
+      "sipwall_bucket_table_entries",
+      "Token buckets tracked per worker (one per source and limit, e.g. all-SIP and INVITE)");
+  MetricFamily capacity =
+      gauge_family("sipwall_bucket_table_capacity", "Token-bucket table slots per worker");
+  MetricFamily inserts = counter_family("sipwall_bucket_table_inserts_total",
+                                        "Token buckets created for a source not tracked yet");
+  MetricFamily evictions = counter_family(
+      "sipwall_bucket_table_evictions_total",
+      "Token buckets evicted from a full table: idle (bucket full again, nothing lost) or busy "
+      "(below its burst: that source's state was lost)");
+  MetricFamily held = gauge_family("sipwall_fragment_table_datagrams",
+                                   "IP datagrams held for reassembly per worker");
+  MetricFamily held_capacity = gauge_family(
+      "sipwall_fragment_table_capacity",
+      "Datagrams the fragment table holds at most per worker (beyond: table_full drops)");
+  const double hz = s.tsc_hz ? static_cast<double>(s.tsc_hz) : 1.0;
+  for (size_t w = 0; w < s.workers.size(); ++w) {
+    const IoCounters& io = s.workers[w].io;
+    const TableUse& t = s.workers[w].tables;
+    const std::string id = std::to_string(w);
+    add(polls, static_cast<double>(io.busy_polls), {{"worker", id}, {"result", "busy"}});
+    add(polls, static_cast<double>(io.idle_polls), {{"worker", id}, {"result", "idle"}});
+    add(seconds, static_cast<double>(io.busy_cycles) / hz, {{"worker", id}, {"mode", "busy"}});
+    add(seconds, static_cast<double>(io.idle_cycles) / hz, {{"worker", id}, {"mode", "idle"}});
+    add_gauge(entries, static_cast<double>(t.buckets.size), {{"worker", id}});
+    add_gauge(capacity, static_cast<double>(t.buckets.capacity), {{"worker", id}});
+    add(inserts, static_cast<double>(t.buckets.inserts), {{"worker", id}});
+    add(evictions, static_cast<double>(t.buckets.evictions_idle),
+        {{"worker", id}, {"kind", "idle"}});
+    add(evictions, static_cast<double>(t.buckets.evictions_busy),
+        {{"worker", id}, {"kind", "busy"}});
+    add_gauge(held, static_cast<double>(t.fragments_in_use), {{"worker", id}});
+    add_gauge(held_capacity, static_cast<double>(t.fragments_capacity), {{"worker", id}});
+  }
+  for (MetricFamily* f :
+       {&polls, &seconds, &entries, &capacity, &inserts, &evictions, &held, &held_capacity}) {
+    out.push_back(std::move(*f));
+  }
+}
+
 }  // namespace
 
 std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
@@ -227,6 +277,22 @@ std::vector<MetricFamily> to_metric_families(const MetricsSnapshot& s) {
     add(tx_port, static_cast<double>(s.io.tx_by_port[static_cast<size_t>(role)]), {{"port", name}});
   }
   out.push_back(std::move(tx_port));
+  MetricFamily tx_port_failed = counter_family(
+      "sipwall_tx_port_failed_total",
+      "Packets not sent because the port's TX ring stayed full, by port role (punt: the "
+      "control plane is not reading)");
+  for (const auto& [role, name] :
+       {std::pair{PortRole::outside, "outside"}, std::pair{PortRole::inside, "inside"},
+        std::pair{PortRole::punt, "punt"}}) {
+    add(tx_port_failed, static_cast<double>(s.io.tx_failed_by_port[static_cast<size_t>(role)]),
+        {{"port", name}});
+  }
+  out.push_back(std::move(tx_port_failed));
+  MetricFamily started =
+      gauge_family("sipwall_start_time_seconds", "When the process started, Unix seconds");
+  add_gauge(started, s.start_time_seconds, {});
+  out.push_back(std::move(started));
+  add_worker_families(s, out);
   add_command_families(s, out);
   return out;
 }

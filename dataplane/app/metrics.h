@@ -19,6 +19,12 @@ class Exposer;
 
 namespace sipwall {
 
+// One worker's own series (labelled by worker index: as many as lcores, a bounded set).
+struct WorkerSample {
+  IoCounters io;
+  TableUse tables;
+};
+
 // Everything /metrics shows, summed over workers at scrape time.
 struct MetricsSnapshot {
   WorkerCounters filter;
@@ -28,8 +34,11 @@ struct MetricsSnapshot {
   std::string rules_version;          // its content hash
   uint64_t reloads_applied = 0;
   uint64_t reloads_failed = 0;
-  CommandMetrics commands;       // the command channel (live mode)
-  uint64_t control_refused = 0;  // control-socket peers refused by the credential check
+  CommandMetrics commands;            // the command channel (live mode)
+  uint64_t control_refused = 0;       // control-socket peers refused by the credential check
+  std::vector<WorkerSample> workers;  // by worker index
+  uint64_t tsc_hz = 0;                // converts the workers' cycles to seconds
+  double start_time_seconds = 0;      // Unix time the process started
 };
 
 // Counters as Prometheus families. Every label value is always present (zeros too), so rates

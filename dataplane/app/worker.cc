@@ -20,8 +20,15 @@ IoCounters& IoCounters::operator+=(const IoCounters& o) {
   tx_sent += o.tx_sent;
   tx_failed += o.tx_failed;
   rx_punt += o.rx_punt;
-  for (size_t i = 0; i < tx_by_port.size(); ++i) tx_by_port[i] += o.tx_by_port[i];
+  for (size_t i = 0; i < tx_by_port.size(); ++i) {
+    tx_by_port[i] += o.tx_by_port[i];
+    tx_failed_by_port[i] += o.tx_failed_by_port[i];
+  }
   idle_sleeps += o.idle_sleeps;
+  busy_polls += o.busy_polls;
+  idle_polls += o.idle_polls;
+  busy_cycles += o.busy_cycles;
+  idle_cycles += o.idle_cycles;
   exception += o.exception;
   return *this;
 }
@@ -127,6 +134,7 @@ void Worker::send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port) {
                         : &queue == &to_inside_ ? PortRole::inside
                                                 : PortRole::outside;
   io_.tx_by_port[static_cast<size_t>(role)] += sent;
+  io_.tx_failed_by_port[static_cast<size_t>(role)] += queue.size() - sent;
   for (size_t i = sent; i < queue.size(); ++i) rte_pktmbuf_free(queue[i]);
   queue.clear();
 }
@@ -197,6 +205,7 @@ uint16_t Worker::forward_inside_burst() {
     io_.tx_sent += sent;
     io_.tx_by_port[static_cast<size_t>(PortRole::outside)] += sent;
     io_.tx_failed += n - sent;
+    io_.tx_failed_by_port[static_cast<size_t>(PortRole::outside)] += n - sent;
     for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(pkts[i]);
     return n;
   }
@@ -274,6 +283,20 @@ void Worker::idle_backoff(bool idle) {
   rte_delay_us_sleep(setup_.idle_sleep_us);
 }
 
+void Worker::count_iteration(bool idle) {
+  // One TSC read per iteration: a burst of packets shares it, an empty poll is idle time anyway.
+  const uint64_t now = rte_rdtsc();
+  const uint64_t spent = now - loop_tsc_;
+  loop_tsc_ = now;
+  if (idle) {
+    ++io_.idle_polls;
+    io_.idle_cycles += spent;
+  } else {
+    ++io_.busy_polls;
+    io_.busy_cycles += spent;
+  }
+}
+
 void Worker::adopt_published_policy() {
   const FilterPolicy* published = setup_.feed.current->load(std::memory_order_acquire);
   if (published != &pipeline_.policy()) pipeline_.adopt(*published);
@@ -294,6 +317,7 @@ void Worker::run(const std::atomic<bool>& stop) {
 
 void Worker::run_loop(const std::atomic<bool>& stop) {
   std::array<rte_mbuf*, kBurstSize> pkts;
+  loop_tsc_ = rte_rdtsc();
   while (!stop.load(std::memory_order_relaxed)) {
     // A burst is judged wholly by one policy: the switch happens only here, between bursts.
     if (setup_.feed.current) adopt_published_policy();
@@ -306,7 +330,9 @@ void Worker::run_loop(const std::atomic<bool>& stop) {
     uint16_t others = 0;
     if (setup_.poll_inside) others += forward_inside_burst();
     if (exception_) others += forward_tap_burst();
-    if (setup_.clock == ClockMode::tsc) idle_backoff(n == 0 && others == 0);
+    const bool idle = n == 0 && others == 0;
+    if (setup_.clock == ClockMode::tsc) idle_backoff(idle);
+    count_iteration(idle);
     if (setup_.feed.qsbr) rte_rcu_qsbr_quiescent(setup_.feed.qsbr, setup_.feed.thread_id);
   }
 }

@@ -83,7 +83,16 @@ struct IoCounters {
   uint64_t rx_punt = 0;    // frames the tap (control plane) sent
   // Frames sent, by port role (PortRole): what tx_sent counts, split by where it went.
   std::array<uint64_t, 3> tx_by_port{};
+  // Frames not sent (ring full), by port role: a full punt ring is a control plane not reading.
+  std::array<uint64_t, 3> tx_failed_by_port{};
   uint64_t idle_sleeps = 0;
+  // The poll loop's load: a poll-mode core is always at 100% CPU, so the share of loop time
+  // spent on iterations that moved packets is its real load. An iteration is busy when any of
+  // its RX polls returned packets; its TSC cycles (sleeps included) go to the same side.
+  uint64_t busy_polls = 0;
+  uint64_t idle_polls = 0;
+  uint64_t busy_cycles = 0;
+  uint64_t idle_cycles = 0;
   ExceptionCounters exception;
 
   IoCounters& operator+=(const IoCounters& o);
@@ -115,6 +124,9 @@ class Worker final : private DecisionSink {
   const WorkerCounters& counters() const { return pipeline_.counters(); }
   // Counters of the shell, the exception path's included.
   IoCounters io() const;
+  // Occupancy of this worker's token-bucket and fragment tables.
+  TableUse table_use() const { return pipeline_.table_use(); }
+  uint64_t tsc_hz() const { return tsc_hz_; }
   Pipeline& pipeline() { return pipeline_; }
 
  private:
@@ -130,6 +142,7 @@ class Worker final : private DecisionSink {
   void run_loop(const std::atomic<bool>& stop);
   void expire_while_idle();
   void idle_backoff(bool idle);
+  void count_iteration(bool idle);
   void send(std::vector<rte_mbuf*>& queue, std::optional<uint16_t> port);
 
   WorkerSetup setup_;
@@ -139,6 +152,7 @@ class Worker final : private DecisionSink {
   std::optional<ExceptionPath> exception_;
   uint32_t idle_polls_ = 0;
   uint64_t tsc_hz_ = 0;
+  uint64_t loop_tsc_ = 0;  // the TSC at the end of the previous loop iteration
   uint64_t last_idle_expire_tsc_ = 0;
   std::vector<rte_mbuf*> to_inside_;
   std::vector<rte_mbuf*> to_punt_;

@@ -112,6 +112,53 @@ def parse_metrics(text: str) -> dict[tuple[str, str], float]:
     return out
 
 
+LABELLED = re.compile(r'^(\w+)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def metric_sum(text: str, family: str, **labels: str) -> float | None:
+    """The sum of `family`'s samples whose labels include `labels` (None: no such sample)."""
+    total = None
+    for line in text.splitlines():
+        m = LABELLED.match(line)
+        if not m or m.group(1) != family:
+            continue
+        have = dict(LABEL.findall(m.group(2) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            total = (total or 0.0) + float(m.group(3))
+    return total
+
+
+class ThreadStop:
+    """Stops one thread of another process, the rest running on (ptrace: PTRACE_SEIZE and
+    PTRACE_INTERRUPT of that thread alone), until resume(). A worker frozen this way is what
+    a stuck worker looks like from outside."""
+
+    SEIZE, INTERRUPT, DETACH = 0x4206, 0x4207, 17
+    WALL = 0x40000000
+
+    def __init__(self, tid: int) -> None:
+        import ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
+                                     ctypes.c_void_p]
+        self.tid = tid
+        if self.libc.ptrace(self.SEIZE, tid, None, None) != 0:
+            raise PermissionError(ctypes.get_errno(), "PTRACE_SEIZE")
+        self.libc.ptrace(self.INTERRUPT, tid, None, None)
+        os.waitpid(tid, self.WALL)  # the thread is in its ptrace stop
+
+    def resume(self) -> None:
+        self.libc.ptrace(self.DETACH, self.tid, None, None)
+
+
+def thread_named(pid: int, name: str) -> int:
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (task / "comm").read_text().strip() == name:
+            return int(task.name)
+    raise LookupError(f"no thread {name} in {pid}")
+
+
 def eal_args(name: str, lcores: list[str] | None = None) -> list[str]:
     """The program and the EAL options every live run shares: no hugepages, no PCI, a file
     prefix of its own (`name` and this process), then the run's virtual devices follow."""
@@ -186,14 +233,24 @@ class LiveMode(SanitizerCheck):
             proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + JUDGE_TIMEOUT_S
+                self.fragments_held_max = 0.0
                 while time.monotonic() < deadline and proc.poll() is None:
                     if parse_counters(log.read_text()).get("judged") == expected:
                         break
+                    # Fragments of an incomplete datagram stay held until their timeout (5 s):
+                    # the fragment table's gauge must show them meanwhile.
+                    url = METRICS_URL.search(log.read_text())
+                    if url:
+                        with urllib.request.urlopen(url.group(1), timeout=10) as resp:
+                            held = metric_sum(resp.read().decode(),
+                                              "sipwall_fragment_table_datagrams") or 0.0
+                        self.fragments_held_max = max(self.fragments_held_max, held)
                     time.sleep(0.2)
                 url = METRICS_URL.search(log.read_text())
                 if url:
                     with urllib.request.urlopen(url.group(1), timeout=10) as resp:
                         (out / "metrics.txt").write_bytes(resp.read())
+                    self.scraped_at = time.time()
                 rc = stop(proc)
             finally:
                 if proc.poll() is None:
@@ -231,6 +288,7 @@ class LiveMode(SanitizerCheck):
         for rule, n in summary["signature_hits"].items():
             self.assertEqual(metrics[("sipwall_signature_hits_total", rule)], n, rule)
         metrics_text = (self.tmp / f"{name}-live" / "metrics.txt").read_text()
+        self.check_worker_metrics(metrics_text, summary)
         self.assertRegex(metrics_text, r'sipwall_rules_info\{source="[^"]*default\.rules",'
                                        r'version="fnv1a64:[0-9a-f]+"\} 1')
 
@@ -240,6 +298,37 @@ class LiveMode(SanitizerCheck):
             want = [f for f, v in zip(frames, verdicts) if v["verdict"] == verdict]
             got = [r.data for r in read_pcap(live_dir / port_file).records]
             self.assertEqual(got, want, f"{port_file} does not hold the {verdict} packets")
+
+    def check_worker_metrics(self, text: str, summary: dict) -> None:
+        """The per-worker series move with the traffic: the loop had busy iterations (it
+        judged packets) and idle ones (it then waited), busy + idle seconds cover about the
+        run, the token-bucket table tracks sources, and no TX ring was full."""
+        def one(family: str, **labels: str) -> float:
+            value = metric_sum(text, family, **labels)
+            self.assertIsNotNone(value, f"{family} {labels} missing")
+            return value
+
+        self.assertGreater(one("sipwall_worker_polls_total", worker="0", result="busy"), 0)
+        self.assertGreater(one("sipwall_worker_polls_total", worker="0", result="idle"), 0)
+        busy = one("sipwall_worker_seconds_total", worker="0", mode="busy")
+        idle = one("sipwall_worker_seconds_total", worker="0", mode="idle")
+        self.assertGreater(busy, 0)
+        self.assertGreater(idle, busy, "a few hundred packets cannot keep a core busy")
+        self.assertLess(busy + idle, JUDGE_TIMEOUT_S + 10)
+        # The loop started right after the start time was taken: together they span the run.
+        started = one("sipwall_start_time_seconds")
+        self.assertLess(abs(self.scraped_at - started - (busy + idle)), 5)
+        self.assertEqual(one("sipwall_bucket_table_capacity", worker="0"), 1 << 20)
+        entries = one("sipwall_bucket_table_entries", worker="0")
+        if summary["drop_reasons"].get("signature") or summary["punt"]:
+            self.assertGreater(entries, 0, "SIP was judged: its sources have buckets")
+        self.assertEqual(one("sipwall_bucket_table_inserts_total", worker="0"), entries)
+        self.assertEqual(one("sipwall_bucket_table_evictions_total"), 0)
+        self.assertEqual(one("sipwall_fragment_table_capacity", worker="0"), 1024)
+        self.assertEqual(one("sipwall_tx_port_failed_total"), 0)
+        if summary["drop_reasons"].get("fragment"):
+            self.assertGreater(self.fragments_held_max, 0, "held fragments never showed")
+            self.assertEqual(one("sipwall_fragment_table_datagrams", worker="0"), 0)
 
     def test_reloads_under_traffic_lose_nothing_and_mix_nothing(self) -> None:
         """Traffic loops through the live program while the rule file is rewritten and
@@ -408,6 +497,64 @@ class LiveMode(SanitizerCheck):
                 want = [f for f, v in zip(frames, verdicts) if v["verdict"] == verdict]
                 got = [r.data for r in read_pcap(out / f"{port}-q{q}.pcap").records]
                 self.assertEqual(got, want, f"queue {q}: {port} does not hold the {verdict} packets")
+
+    def test_systemd_hears_ready_watchdog_and_stopping(self) -> None:
+        """Under systemd (Type=notify, WatchdogSec=) the program says READY=1 once it serves,
+        feeds the watchdog while its worker polls (twice per WATCHDOG_USEC), stops feeding it
+        while the worker is stuck (its thread stopped alone with ptrace; root) and again once
+        it polls, and says STOPPING=1 on SIGTERM."""
+        out = self.tmp / "notify"
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "notify.sock"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+            systemd.bind(str(path))
+            systemd.settimeout(JUDGE_TIMEOUT_S)
+            env = dict(os.environ, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="400000")
+            env.pop("WATCHDOG_PID", None)
+            cmd = [*eal_args("notify"),
+                   "--vdev", f"net_pcap_out0,rx_pcap={self.tmp / 'captures' / 'scanner.pcap'}",
+                   "--vdev", "net_null_in0", "--", "--metrics", "off"]
+            log = out / "stdout.txt"
+            with open(log, "w") as stdout:
+                proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.STDOUT, env=env)
+            try:
+                self.assertEqual(systemd.recv(256), b"READY=1\nSTATUS=filtering")
+                started = time.monotonic()
+                for _ in range(5):
+                    self.assertEqual(systemd.recv(256), b"WATCHDOG=1")
+                # Five pings at 0.2 s apart (the first may come at once).
+                self.assertGreater(time.monotonic() - started, 0.6)
+                # A stuck worker: its loop stops advancing, and the watchdog goes hungry (one
+                # ping may still count the iterations it made before it stopped).
+                try:
+                    stopped = ThreadStop(thread_named(proc.pid, "rte-worker-1"))
+                except PermissionError:
+                    stopped = None  # no ptrace here (not root, ptrace_scope): part skipped
+                if stopped:
+                    try:
+                        systemd.settimeout(0.1)
+                        pings = 0
+                        deadline = time.monotonic() + 1.5
+                        while time.monotonic() < deadline:
+                            try:
+                                pings += systemd.recv(256) == b"WATCHDOG=1"
+                            except socket.timeout:
+                                pass
+                        self.assertLessEqual(pings, 1, "the watchdog was fed with a stuck worker")
+                        self.assertIn("worker 0 stopped polling", log.read_text())
+                    finally:
+                        stopped.resume()
+                    systemd.settimeout(JUDGE_TIMEOUT_S)
+                    self.assertEqual(systemd.recv(256), b"WATCHDOG=1", "fed again once it polls")
+                proc.send_signal(signal.SIGTERM)
+                while (msg := systemd.recv(256)) == b"WATCHDOG=1":
+                    pass
+                self.assertEqual(msg, b"STOPPING=1")
+                self.assertEqual(proc.wait(timeout=EXIT_TIMEOUT_S), 0, log.read_text())
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
 
     def test_scanner_capture(self) -> None:
         self.check_capture("scanner")

@@ -487,6 +487,11 @@ const WorkerCounters& Pipeline::counters() const {
   return stages_->counters;
 }
 
+TableUse Pipeline::table_use() const {
+  const Stages& s = *stages_;
+  return {s.buckets.stats(), s.fragments.in_use(), s.fragments.capacity()};
+}
+
 void Pipeline::adopt(const FilterPolicy& policy) {
   stages_->policy = &policy;
 }

@@ -9,6 +9,7 @@
 #include "pipeline/decision_sink.h"
 #include "pipeline/filter_config.h"
 #include "pipeline/filter_policy.h"
+#include "pipeline/table_use.h"
 #include "pipeline/worker_counters.h"
 #include "state/dynamic_state.h"
 #include "state/state_update.h"
@@ -82,6 +83,8 @@ class Pipeline {
   const FilterPolicy& policy() const;
 
   const WorkerCounters& counters() const;
+  // Occupancy of the token-bucket and fragment tables (any thread; see TableUse).
+  TableUse table_use() const;
 
  private:
   struct Stages;

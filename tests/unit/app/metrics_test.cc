@@ -157,6 +157,67 @@ TEST(Metrics, FamiliesCarryEveryLabelValueAndTheCounts) {
   EXPECT_EQ(info->metric[0].label[1].value, "fnv1a64:0123");
 }
 
+// The sample of `family` whose labels are exactly `labels` (-1 when there is none).
+double sample_of(const std::vector<prometheus::MetricFamily>& fams, const std::string& family,
+                 const std::vector<prometheus::ClientMetric::Label>& labels) {
+  const auto* f = find(fams, family);
+  if (!f) return -1;
+  for (const auto& m : f->metric) {
+    if (m.label.size() != labels.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      same = same && m.label[i].name == labels[i].name && m.label[i].value == labels[i].value;
+    }
+    if (same) return f->type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
+  }
+  return -1;
+}
+
+TEST(Metrics, EachWorkerReportsItsLoadAndTableUse) {
+  MetricsSnapshot s = sample();
+  s.tsc_hz = 2'000'000'000;
+  WorkerSample w0;
+  w0.io.busy_polls = 10;
+  w0.io.idle_polls = 90;
+  w0.io.busy_cycles = 3'000'000'000;  // 1.5 s at 2 GHz
+  w0.io.idle_cycles = 1'000'000'000;
+  w0.tables.buckets = {
+      .capacity = 1024, .size = 7, .inserts = 9, .evictions_idle = 1, .evictions_busy = 2};
+  w0.tables.fragments_in_use = 3;
+  w0.tables.fragments_capacity = 64;
+  s.workers = {w0, WorkerSample{}};
+  s.io.tx_failed_by_port[static_cast<size_t>(PortRole::punt)] = 11;
+  s.start_time_seconds = 1700000000.5;
+  const auto fams = to_metric_families(s);
+  EXPECT_EQ(sample_of(fams, "sipwall_worker_polls_total", {{"worker", "0"}, {"result", "busy"}}),
+            10);
+  EXPECT_EQ(sample_of(fams, "sipwall_worker_polls_total", {{"worker", "0"}, {"result", "idle"}}),
+            90);
+  EXPECT_EQ(sample_of(fams, "sipwall_worker_seconds_total", {{"worker", "0"}, {"mode", "busy"}}),
+            1.5);
+  EXPECT_EQ(sample_of(fams, "sipwall_worker_seconds_total", {{"worker", "0"}, {"mode", "idle"}}),
+            0.5);
+  // The second worker has its series too, at zero.
+  EXPECT_EQ(sample_of(fams, "sipwall_worker_seconds_total", {{"worker", "1"}, {"mode", "busy"}}),
+            0);
+  EXPECT_EQ(sample_of(fams, "sipwall_bucket_table_entries", {{"worker", "0"}}), 7);
+  EXPECT_EQ(sample_of(fams, "sipwall_bucket_table_capacity", {{"worker", "0"}}), 1024);
+  EXPECT_EQ(sample_of(fams, "sipwall_bucket_table_inserts_total", {{"worker", "0"}}), 9);
+  EXPECT_EQ(
+      sample_of(fams, "sipwall_bucket_table_evictions_total", {{"worker", "0"}, {"kind", "idle"}}),
+      1);
+  EXPECT_EQ(
+      sample_of(fams, "sipwall_bucket_table_evictions_total", {{"worker", "0"}, {"kind", "busy"}}),
+      2);
+  EXPECT_EQ(sample_of(fams, "sipwall_fragment_table_datagrams", {{"worker", "0"}}), 3);
+  EXPECT_EQ(sample_of(fams, "sipwall_fragment_table_capacity", {{"worker", "0"}}), 64);
+  EXPECT_EQ(sample_of(fams, "sipwall_fragment_table_capacity", {{"worker", "1"}}), 0);
+  EXPECT_EQ(sample_of(fams, "sipwall_tx_port_failed_total", {{"port", "punt"}}), 11);
+  EXPECT_EQ(sample_of(fams, "sipwall_tx_port_failed_total", {{"port", "inside"}}), 0);
+  EXPECT_EQ(sample_of(fams, "sipwall_start_time_seconds", {}), 1700000000.5);
+  EXPECT_EQ(find(fams, "sipwall_worker_seconds_total")->metric.size(), 4u);
+}
+
 std::string http_get(uint16_t port, const std::string& path) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
