@@ -31,6 +31,7 @@ std::optional<SipViaParts> sip_first_via(std::string_view value) {
   SipViaParts out;
   out.rest = end < value.size() ? trim(value.substr(end + 1)) : std::string_view{};
   std::string_view parm = trim(value.substr(0, end));
+  out.parm = parm;
 
   // sent-protocol: name LWS? "/" LWS? version LWS? "/" LWS? transport, then LWS sent-by.
   size_t slashes = 0;

@@ -12,6 +12,7 @@
 namespace sipwall {
 
 struct SipViaParts {
+  std::string_view parm;       // the whole first via-parm, trimmed
   std::string_view transport;  // "UDP", "TCP", "TLS", ...
   std::string_view host;       // sent-by host, brackets kept for IPv6
   uint16_t port = 0;           // 0 when absent
