@@ -1,0 +1,165 @@
+// sipwall-control: the SIP edge of the protected domain (control/README.md).
+//
+//   sipwall-control --rules FILE [--events FILE|-] [--show-users] [--counters FILE]
+//
+// Reads the control statements of the rule set (rules/FORMAT.md, "Control plane"), binds the
+// service addresses, and runs until SIGTERM or SIGINT; then writes its counters to stderr (or
+// --counters FILE). SIGUSR1 writes them too, without stopping.
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/app/control_server.h"
+#include "rules/rule_compiler.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_dump = 0;
+
+void on_stop(int) { g_stop = 1; }
+void on_dump(int) { g_dump = 1; }
+
+sipwall::Nanos wall_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<sipwall::Nanos>(ts.tv_sec) * sipwall::kNanosPerSecond +
+         static_cast<sipwall::Nanos>(ts.tv_nsec);
+}
+
+int usage(std::FILE* out) {
+  std::fputs(
+      "usage: sipwall-control --rules FILE [--events FILE|-] [--show-users] [--counters FILE]\n"
+      "  --rules FILE     the rule set (control, core, trunk, account, brute-force, service,\n"
+      "                   ports statements: rules/FORMAT.md)\n"
+      "  --events FILE    security events as JSON lines ('-': standard output; default none)\n"
+      "  --show-users     do not mask user names in events\n"
+      "  --counters FILE  where the counters go on SIGUSR1 and at exit (default stderr)\n",
+      out);
+  return out == stdout ? 0 : 2;
+}
+
+void write_counters(const sipwall::control::ControlServer& server, const std::string& path) {
+  const std::string report = server.counters_report();
+  if (path.empty()) {
+    std::fputs(report.c_str(), stderr);
+    return;
+  }
+  const std::string tmp = path + ".tmp";
+  if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+    std::fputs(report.c_str(), f);
+    std::fclose(f);
+    std::rename(tmp.c_str(), path.c_str());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string rules_path;
+  std::string events_path;
+  std::string counters_path;
+  bool mask_users = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--rules" && has_value) {
+      rules_path = argv[++i];
+    } else if (a == "--events" && has_value) {
+      events_path = argv[++i];
+    } else if (a == "--counters" && has_value) {
+      counters_path = argv[++i];
+    } else if (a == "--show-users") {
+      mask_users = false;
+    } else if (a == "--help" || a == "-h") {
+      return usage(stdout);
+    } else {
+      std::fprintf(stderr, "sipwall-control: unknown or incomplete option '%s'\n", argv[i]);
+      return usage(stderr);
+    }
+  }
+  if (rules_path.empty()) return usage(stderr);
+
+  const auto compiled = sipwall::rules::compile_rules_file(rules_path);
+  if (!compiled.ok()) {
+    std::cerr << compiled.diagnostics.to_string();
+    return 1;
+  }
+  const sipwall::rules::CompiledRules& rules = *compiled.rules;
+  if (!rules.control.core) {
+    std::fprintf(stderr, "sipwall-control: %s: no core statement (core ID ADDRESS [port=N])\n",
+                 rules_path.c_str());
+    return 1;
+  }
+  std::shared_ptr<const sipwall::CredentialsFile> credentials;
+  if (!rules.control.settings.credentials.empty()) {
+    auto loaded = sipwall::CredentialsFile::load(rules.control.settings.credentials);
+    if (!loaded) {
+      std::fprintf(stderr, "sipwall-control: %s\n", loaded.error().c_str());
+      return 1;
+    }
+    credentials = std::make_shared<const sipwall::CredentialsFile>(std::move(*loaded));
+  } else {
+    std::fprintf(stderr, "sipwall-control: no credentials file (control credentials=): every "
+                         "user is unknown\n");
+  }
+
+  std::FILE* events = nullptr;
+  if (events_path == "-") {
+    events = stdout;
+  } else if (!events_path.empty()) {
+    events = std::fopen(events_path.c_str(), "a");
+    if (!events) {
+      std::fprintf(stderr, "sipwall-control: %s: %s\n", events_path.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+  }
+
+  // A fresh nonce key per start: nonces of a previous run are answered with a new challenge.
+  std::vector<uint8_t> secret(32);
+  std::FILE* rnd = std::fopen("/dev/urandom", "rb");
+  if (!rnd || std::fread(secret.data(), 1, secret.size(), rnd) != secret.size()) {
+    std::fprintf(stderr, "sipwall-control: cannot read /dev/urandom\n");
+    return 1;
+  }
+  std::fclose(rnd);
+
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGTERM, on_stop);
+  std::signal(SIGINT, on_stop);
+  std::signal(SIGUSR1, on_dump);
+
+  sipwall::control::EventLoop loop;
+  sipwall::control::ControlServer server(loop, rules, credentials, secret, events, mask_users,
+                                         wall_now());
+  const auto opened = server.open();
+  if (!opened) {
+    std::fprintf(stderr, "sipwall-control: %s\n", opened.error().c_str());
+    return 1;
+  }
+  for (const std::string& e : server.endpoints()) {
+    std::fprintf(stderr, "sipwall-control: listening on %s\n", e.c_str());
+  }
+  std::fprintf(stderr, "sipwall-control: core %s, realm %s, %zu trunks, %zu accounts\n",
+               rules.control.core->address.to_string().c_str(),
+               rules.control.settings.realm.c_str(), rules.control.trunks.size(),
+               rules.control.accounts.size());
+  while (!g_stop) {
+    loop.run_once(100);
+    server.tick(wall_now());
+    if (g_dump) {
+      g_dump = 0;
+      write_counters(server, counters_path);
+    }
+  }
+  write_counters(server, counters_path);
+  if (events && events != stdout) std::fclose(events);
+  return 0;
+}
