@@ -23,8 +23,12 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_dump = 0;
 
-void on_stop(int) { g_stop = 1; }
-void on_dump(int) { g_dump = 1; }
+void on_stop(int) {
+  g_stop = 1;
+}
+void on_dump(int) {
+  g_dump = 1;
+}
 
 sipwall::Nanos wall_now() {
   timespec ts{};
@@ -106,8 +110,9 @@ int main(int argc, char** argv) {
     }
     credentials = std::make_shared<const sipwall::CredentialsFile>(std::move(*loaded));
   } else {
-    std::fprintf(stderr, "sipwall-control: no credentials file (control credentials=): every "
-                         "user is unknown\n");
+    std::fprintf(stderr,
+                 "sipwall-control: no credentials file (control credentials=): every "
+                 "user is unknown\n");
   }
 
   std::FILE* events = nullptr;
@@ -116,8 +121,7 @@ int main(int argc, char** argv) {
   } else if (!events_path.empty()) {
     events = std::fopen(events_path.c_str(), "a");
     if (!events) {
-      std::fprintf(stderr, "sipwall-control: %s: %s\n", events_path.c_str(),
-                   std::strerror(errno));
+      std::fprintf(stderr, "sipwall-control: %s: %s\n", events_path.c_str(), std::strerror(errno));
       return 1;
     }
   }

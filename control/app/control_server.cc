@@ -127,8 +127,8 @@ void ControlServer::on_udp(size_t endpoint) {
   for (int i = 0; i < 256; ++i) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    const ssize_t n = recvfrom(udp_[endpoint].fd, buf, sizeof buf, 0,
-                               reinterpret_cast<sockaddr*>(&ss), &len);
+    const ssize_t n =
+        recvfrom(udp_[endpoint].fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&ss), &len);
     if (n < 0) return;
     relay::Inbound in;
     if (!from_sockaddr(ss, in.source, in.port)) continue;
@@ -146,8 +146,8 @@ bool ControlServer::handle(std::string_view data, const relay::Inbound& in, size
     ++counters_.invalid;
     return false;
   }
-  const bool from_core = in.source == core_address_ && in.port == core_port_ &&
-                         in.transport == policy::Transport::udp;
+  const bool from_core =
+      in.source == core_address_ && in.port == core_port_ && in.transport == policy::Transport::udp;
   if (from_core) {
     if (m.is_request) {
       ++counters_.core_requests;
@@ -164,8 +164,7 @@ bool ControlServer::handle(std::string_view data, const relay::Inbound& in, size
   return true;
 }
 
-void ControlServer::handle_request(const SipMessage& m, const relay::Inbound& in,
-                                   size_t endpoint) {
+void ControlServer::handle_request(const SipMessage& m, const relay::Inbound& in, size_t endpoint) {
   policy::Decision d = policy_.decide(m, {in.source, in.port, in.transport}, now_);
   for (const Command& c : d.commands) dataplane_.send(c, now_);
   events_for(d, m, in);
@@ -279,19 +278,18 @@ std::string ControlServer::counters_report() const {
   }
   const policy::PolicyCounters& p = policy_.counters();
   for (size_t i = 0; i < policy::kReasonCount; ++i) {
-    o << "decision." << policy::to_string(static_cast<policy::Reason>(i)) << " "
-      << p.by_reason[i] << "\n";
+    o << "decision." << policy::to_string(static_cast<policy::Reason>(i)) << " " << p.by_reason[i]
+      << "\n";
   }
   for (size_t i = 0; i < kDigestOutcomeCount; ++i) {
-    o << "digest." << to_string(static_cast<DigestOutcome>(i)) << " " << p.by_outcome[i]
-      << "\n";
+    o << "digest." << to_string(static_cast<DigestOutcome>(i)) << " " << p.by_outcome[i] << "\n";
   }
   o << "bans " << p.bans << "\nlockouts " << p.lockouts << "\npromotions " << p.promotions
     << "\ndemotions " << p.demotions << "\n";
   const DataplaneCounters& dc = dataplane_.counters();
   o << "dataplane.sent " << dc.sent << "\ndataplane.ok " << dc.ok << "\ndataplane.refused "
-    << dc.refused << "\ndataplane.dropped " << dc.dropped << "\ndataplane.connects "
-    << dc.connects << "\ndataplane.syncs " << dc.syncs << "\n";
+    << dc.refused << "\ndataplane.dropped " << dc.dropped << "\ndataplane.connects " << dc.connects
+    << "\ndataplane.syncs " << dc.syncs << "\n";
   for (size_t i = 0; i < streams_.size(); ++i) {
     const StreamCounters& s = streams_[i].server->counters();
     o << "tcp.accepted " << s.accepted << "\ntcp.refused " << s.refused_total + s.refused_per_source

@@ -30,12 +30,12 @@ namespace sipwall::control {
 
 struct ServerCounters {
   uint64_t received = 0;
-  uint64_t invalid = 0;             // failed SIP validation
+  uint64_t invalid = 0;  // failed SIP validation
   uint64_t relayed_requests = 0;
   uint64_t relayed_responses = 0;
-  uint64_t replies = 0;             // generated here (401/407/403/483)
-  uint64_t core_requests = 0;       // requests from the core (not relayed yet)
-  uint64_t stray_responses = 0;     // responses from outside
+  uint64_t replies = 0;          // generated here (401/407/403/483)
+  uint64_t core_requests = 0;    // requests from the core (not relayed yet)
+  uint64_t stray_responses = 0;  // responses from outside
   uint64_t send_errors = 0;
   std::array<uint64_t, relay::kRelayErrorCount> relay_errors{};
 };
@@ -44,8 +44,8 @@ class ControlServer {
  public:
   // `secret`: the nonce key (at least 32 octets). `events`: where security events go.
   ControlServer(EventLoop& loop, const rules::CompiledRules& rules,
-                std::shared_ptr<const CredentialsFile> credentials,
-                std::span<const uint8_t> secret, std::FILE* events, bool mask_users, Nanos now);
+                std::shared_ptr<const CredentialsFile> credentials, std::span<const uint8_t> secret,
+                std::FILE* events, bool mask_users, Nanos now);
   ~ControlServer();
 
   // Binds every endpoint; the error names the one that failed.

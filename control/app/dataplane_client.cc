@@ -14,12 +14,14 @@ namespace sipwall::control {
 DataplaneClient::DataplaneClient(EventLoop& loop, std::string socket_path)
     : loop_(loop), path_(std::move(socket_path)) {}
 
-DataplaneClient::~DataplaneClient() { disconnect(); }
+DataplaneClient::~DataplaneClient() {
+  disconnect();
+}
 
 void DataplaneClient::journal(const Command& command, Nanos now) {
   if (const auto* add = std::get_if<PrefixAddCommand>(&command)) {
-    const std::string key = std::string(add->table == StateTable::ban ? "ban " : "trust ") +
-                            add->prefix.to_string();
+    const std::string key =
+        std::string(add->table == StateTable::ban ? "ban " : "trust ") + add->prefix.to_string();
     auto& slot = journal_[key];
     const Nanos expires = now + add->ttl_seconds * kNanosPerSecond;
     // The dataplane keeps the later expiry of two adds; so does the journal.

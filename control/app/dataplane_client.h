@@ -23,9 +23,9 @@ namespace sipwall::control {
 
 struct DataplaneCounters {
   uint64_t sent = 0;
-  uint64_t ok = 0;        // ok, exists
-  uint64_t refused = 0;   // full, not found, error
-  uint64_t dropped = 0;   // queue full while disconnected
+  uint64_t ok = 0;       // ok, exists
+  uint64_t refused = 0;  // full, not found, error
+  uint64_t dropped = 0;  // queue full while disconnected
   uint64_t connects = 0;
   uint64_t syncs = 0;
 };
@@ -65,7 +65,7 @@ class DataplaneClient {
   std::deque<std::string> queue_;  // lines not yet written, each with its '\n'
   std::string output_;             // being written
   std::string input_;
-  bool in_reply_ = false;          // reading the lines of a reply up to "."
+  bool in_reply_ = false;  // reading the lines of a reply up to "."
   std::string reply_first_;
   bool awaiting_ping_ = false;
   std::optional<uint64_t> epoch_;  // the dataplane's boot epoch, once known

@@ -12,7 +12,9 @@ EventLoop::EventLoop() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
   if (epoll_fd_ < 0) throw std::runtime_error("epoll_create1 failed");
 }
 
-EventLoop::~EventLoop() { close(epoll_fd_); }
+EventLoop::~EventLoop() {
+  close(epoll_fd_);
+}
 
 bool EventLoop::add(int fd, uint32_t events, Handler handler) {
   epoll_event ev{};

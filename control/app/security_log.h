@@ -17,14 +17,14 @@
 namespace sipwall::control {
 
 struct SecurityEvent {
-  std::string_view event;     // "auth_failed", "ban", "lockout", "forbidden", ...
+  std::string_view event;  // "auth_failed", "ban", "lockout", "forbidden", ...
   IpAddress source;
   uint16_t port = 0;
   std::string_view transport;
   std::string_view method;
-  std::string_view user;      // masked unless configured otherwise
+  std::string_view user;  // masked unless configured otherwise
   std::string_view trunk;
-  uint64_t ttl_seconds = 0;   // bans, lockouts
+  uint64_t ttl_seconds = 0;  // bans, lockouts
 };
 
 class SecurityLog {

@@ -30,15 +30,15 @@ SocketAddress to_sockaddr(const IpAddress& address, uint16_t port) {
 bool from_sockaddr(const sockaddr_storage& s, IpAddress& address, uint16_t& port) {
   if (s.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&s);
-    address = IpAddress::v4(std::span<const uint8_t, 4>(
-        reinterpret_cast<const uint8_t*>(&a->sin_addr), 4));
+    address = IpAddress::v4(
+        std::span<const uint8_t, 4>(reinterpret_cast<const uint8_t*>(&a->sin_addr), 4));
     port = ntohs(a->sin_port);
     return true;
   }
   if (s.ss_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&s);
-    address = IpAddress::v6(std::span<const uint8_t, 16>(
-        reinterpret_cast<const uint8_t*>(&a->sin6_addr), 16));
+    address = IpAddress::v6(
+        std::span<const uint8_t, 16>(reinterpret_cast<const uint8_t*>(&a->sin6_addr), 16));
     port = ntohs(a->sin6_port);
     return true;
   }

@@ -34,8 +34,8 @@ void StreamServer::accept_all() {
   for (int i = 0; i < 64; ++i) {  // bounded per wake-up, so UDP is served during a SYN flood
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
-                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     auto c = std::make_unique<Connection>();
     c->fd = fd;

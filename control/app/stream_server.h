@@ -32,7 +32,7 @@ struct StreamLimits {
 
 struct StreamCounters {
   uint64_t accepted = 0;
-  uint64_t refused_total = 0;      // max_connections
+  uint64_t refused_total = 0;       // max_connections
   uint64_t refused_per_source = 0;  // max_per_source
   uint64_t framing_errors = 0;
   uint64_t invalid_messages = 0;
@@ -45,8 +45,7 @@ class StreamServer {
  public:
   // (message, peer address, peer port, connection id) -> false to close the connection (a
   // message that fails validation: nothing after it on the stream can be trusted).
-  using OnMessage =
-      std::function<bool(std::string_view, const IpAddress&, uint16_t, uint64_t)>;
+  using OnMessage = std::function<bool(std::string_view, const IpAddress&, uint16_t, uint64_t)>;
 
   // Connection ids start at `first_id` (so ids of several servers never collide).
   StreamServer(EventLoop& loop, int listen_fd, const StreamLimits& limits, uint64_t first_id,

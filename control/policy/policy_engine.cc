@@ -183,7 +183,7 @@ void PolicyEngine::fail(Decision& d, const SipMessage& request, const RequestCon
     finish(d, Verdict::forbidden, r.ban ? Reason::banned : Reason::locked_out);
     return;
   }
-  if (reason == Reason::identity_mismatch) {
+  if (reason == Reason::identity_mismatch || reason == Reason::locked_out) {
     finish(d, Verdict::forbidden, reason);
     return;
   }
@@ -256,8 +256,11 @@ Decision PolicyEngine::decide(const SipMessage& request, const RequestContext& c
   }
 
   d.user = auth.username;
+  // Not verified while locked out, but still a failure of the source: hammering a locked
+  // account must lead to a ban, not to an endless supply of 403s.
   if (failures_.is_locked_out(ctx.source, d.user, now)) {
-    return finish(d, Verdict::forbidden, Reason::locked_out);
+    fail(d, request, ctx, trunk, Reason::locked_out, now);
+    return d;
   }
   std::optional<std::string_view> ha1;
   const auto& algs = config_.settings.algorithms;

@@ -304,6 +304,16 @@ TEST_F(PolicyEngineTest, LockoutIsPerAccountAndSource) {
                   kT0 + kNanosPerSecond, "bob")
                 .verdict,
             Verdict::relay);
+  // Hammering the locked account from there still counts: the 6th failure of the source bans.
+  Decision last;
+  for (int i = 0; i < 2; ++i) last = login({}, "192.0.2.10", "guess", kT0 + 2 * kNanosPerSecond);
+  EXPECT_EQ(last.reason, Reason::banned);
+  ASSERT_NE(add_of(last, StateTable::ban), nullptr);
+}
+
+TEST_F(PolicyEngineTest, LockoutEnds) {
+  for (int i = 0; i < 3; ++i) login({}, "192.0.2.10", "guess", kT0);
+  ASSERT_EQ(login({}, "192.0.2.10", kPassword, kT0).reason, Reason::locked_out);
   // And the lockout ends.
   EXPECT_EQ(login({}, "192.0.2.10", kPassword, kT0 + 121 * kNanosPerSecond).verdict,
             Verdict::relay);
