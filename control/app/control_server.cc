@@ -285,7 +285,7 @@ std::string ControlServer::counters_report() const {
     o << "digest." << to_string(static_cast<DigestOutcome>(i)) << " " << p.by_outcome[i] << "\n";
   }
   o << "bans " << p.bans << "\nlockouts " << p.lockouts << "\npromotions " << p.promotions
-    << "\ndemotions " << p.demotions << "\n";
+    << "\ndemotions " << p.demotions << "\nretransmissions " << p.retransmissions << "\n";
   const DataplaneCounters& dc = dataplane_.counters();
   o << "dataplane.sent " << dc.sent << "\ndataplane.ok " << dc.ok << "\ndataplane.refused "
     << dc.refused << "\ndataplane.dropped " << dc.dropped << "\ndataplane.connects " << dc.connects

@@ -5,6 +5,7 @@
 
 #include "control/auth/digest_authorization.h"
 #include "sip/sip_address_parts.h"
+#include "sip/sip_via_parts.h"
 
 namespace sipwall::policy {
 namespace {
@@ -26,6 +27,14 @@ std::string_view header_user(const SipMessage& m, SipHeader h) {
   if (!field) return {};
   const auto parts = sip_split_name_addr(field->value);
   return parts ? sip_uri_user(parts->uri) : std::string_view{};
+}
+
+std::string_view top_branch(const SipMessage& m) {
+  const auto via = m.find(SipHeader::via);
+  if (!via) return {};
+  const auto parts = sip_first_via(via->value);
+  if (!parts) return {};
+  return sip_param(parts->params, "branch").value_or(std::string_view{});
 }
 
 bool has_to_tag(const SipMessage& m) {
@@ -228,6 +237,7 @@ Decision PolicyEngine::decide(const SipMessage& request, const RequestContext& c
                                                                   : SipHeader::proxy_authorization;
   const std::string& realm = config_.settings.realm;
   DigestAuthorization auth;
+  std::string_view credentials;  // the header value as sent
   bool found = false;
   DigestParseError parse_error = DigestParseError::ok;
   for (const SipHeaderField& h : request.headers) {
@@ -241,6 +251,7 @@ Decision PolicyEngine::decide(const SipMessage& request, const RequestContext& c
     }
     if (a.realm == realm) {
       auth = std::move(a);
+      credentials = h.value;
       found = true;
       break;
     }
@@ -255,6 +266,12 @@ Decision PolicyEngine::decide(const SipMessage& request, const RequestContext& c
     return d;
   }
 
+  const std::string_view branch = top_branch(request);
+  if (const std::string* user = retransmissions_.find(ctx.source, branch, credentials, now)) {
+    ++counters_.retransmissions;
+    d.user = *user;
+    return finish(d, Verdict::relay, Reason::authenticated);
+  }
   d.user = auth.username;
   // Not verified while locked out, but still a failure of the source: hammering a locked
   // account must lead to a ban, not to an endless supply of 403s.
@@ -302,6 +319,7 @@ Decision PolicyEngine::decide(const SipMessage& request, const RequestContext& c
     if (!inside) return finish(d, Verdict::forbidden, Reason::account_source);
   }
   failures_.record_success(ctx.source, d.user);
+  retransmissions_.remember(ctx.source, branch, credentials, d.user, now);
   promote(d, ctx, now);
   return finish(d, Verdict::relay, Reason::authenticated);
 }

@@ -18,6 +18,7 @@
 #include "control/credentials/credentials_file.h"
 #include "control/policy/failure_tracker.h"
 #include "control/policy/policy_types.h"
+#include "control/policy/retransmission_cache.h"
 #include "control/policy/trust_promotions.h"
 #include "rules/control_config.h"
 #include "sip/sip_message.h"
@@ -31,6 +32,7 @@ struct PolicyCounters {
   uint64_t lockouts = 0;
   uint64_t promotions = 0;
   uint64_t demotions = 0;
+  uint64_t retransmissions = 0;  // accepted again without verifying (same branch, credentials)
 };
 
 class PolicyEngine {
@@ -65,6 +67,7 @@ class PolicyEngine {
   DigestVerifier verifier_;
   FailureTracker failures_;
   TrustPromotions promotions_;
+  RetransmissionCache retransmissions_{65536};
   PolicyCounters counters_;
 };
 

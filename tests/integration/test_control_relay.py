@@ -218,6 +218,13 @@ class FakeDataplane(threading.Thread):
         self.server.listen(4)
         self.server.settimeout(0.2)
         self.stopping = False
+        self.epoch = 1767225600
+        self.drop = False
+
+    def restart(self, epoch):
+        """As if the dataplane restarted: the connection closes, the epoch changes."""
+        self.epoch = epoch
+        self.drop = True
 
     def run(self):
         while not self.stopping:
@@ -228,6 +235,9 @@ class FakeDataplane(threading.Thread):
             conn.settimeout(0.2)
             buf = b""
             while not self.stopping:
+                if self.drop:
+                    self.drop = False
+                    break
                 try:
                     data = conn.recv(65536)
                 except socket.timeout:
@@ -240,7 +250,7 @@ class FakeDataplane(threading.Thread):
                     text = line.decode()
                     with self.lock:
                         self.lines.append((time.monotonic(), text))
-                    reply = "ok epoch=1767225600\n.\n" if text == "ping" else "ok\n.\n"
+                    reply = f"ok epoch={self.epoch}\n.\n" if text == "ping" else "ok\n.\n"
                     conn.sendall(reply.encode())
             conn.close()
 
@@ -486,6 +496,18 @@ def main():
         if latency is not None:
             print(f"measured: request that crossed the threshold -> ban add on the dataplane "
                   f"socket: {latency * 1e6:.0f} us (Python client and server included)")
+
+        # The dataplane restarts (new epoch): sipwall-control reconnects and replays its live
+        # bans and trust entries in one sync.
+        before = len(dataplane.commands())
+        dataplane.restart(1767229999)
+        synced = wait_for(lambda: "sync end" in dataplane.commands()[before:], 5)
+        replay = dataplane.commands()[before:]
+        check(synced and "ping" in replay and any(l.startswith("sync begin ") for l in replay)
+              and any(l.startswith(f"ban add {ATTACKER}/32 ttl=") for l in replay)
+              and any(l.startswith(f"trust add {PHONE}/32 ttl=") for l in replay),
+              "dataplane restarted: reconnect, ping, sync begin, the live bans and trust entries, "
+              "sync end: " + " | ".join(replay[:8]))
 
         with open(events_path) as f:
             events = f.read()

@@ -376,6 +376,30 @@ TEST_F(PolicyEngineTest, StaleNonceIsChallengedWithStale) {
   EXPECT_EQ(replay.reason, Reason::auth_failed);
 }
 
+TEST_F(PolicyEngineTest, RetransmissionIsRelayedAgainNotAReplay) {
+  Req r;
+  const Decision c = decide(r, "192.0.2.10", kT0);
+  r.auth = answer(c, r, "alice", kPassword);
+  // The same text twice: the same Via branch, the same credentials (a UDP retransmission).
+  const std::string t = text(r);
+  SipMessage m;
+  SipValidator own{SipValidatorConfig{}};  // m views its header storage: decide() reuses validator_
+  ASSERT_EQ(own.validate(t, m), SipError::ok);
+  const RequestContext ctx{ip("192.0.2.10"), 5060, Transport::udp};
+  EXPECT_EQ(engine().decide(m, ctx, kT0).verdict, Verdict::relay);
+  const Decision again = engine().decide(m, ctx, kT0 + 500 * kNanosPerMilli);
+  EXPECT_EQ(again.verdict, Verdict::relay);
+  EXPECT_EQ(again.user, "alice");
+  EXPECT_EQ(engine().counters().retransmissions, 1u);
+  // From another source it is no retransmission: the nonce is bound there, so a new challenge.
+  EXPECT_EQ(engine().decide(m, {ip("192.0.2.11"), 5060, Transport::udp}, kT0).verdict,
+            Verdict::challenge);
+  // Under a new branch (text() makes one) the same credentials are a replay.
+  EXPECT_EQ(decide(r, "192.0.2.10", kT0).reason, Reason::auth_failed);
+  // And after 32 s the retransmission is forgotten: a replay too.
+  EXPECT_EQ(engine().decide(m, ctx, kT0 + 33 * kNanosPerSecond).reason, Reason::auth_failed);
+}
+
 class UnknownSourceTest : public PolicyEngineTest {
  protected:
   static rules::ControlConfig with(rules::UnknownSourceAction a) {
