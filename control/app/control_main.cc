@@ -4,7 +4,9 @@
 //
 // Reads the control statements of the rule set (rules/FORMAT.md, "Control plane"), binds the
 // service addresses, and runs until SIGTERM or SIGINT; then writes its counters to stderr (or
-// --counters FILE). SIGUSR1 writes them too, without stopping.
+// --counters FILE). SIGUSR1 writes them too, without stopping. SIGHUP reloads the rule set and
+// the credentials file: a set or file with errors is refused (the errors on stderr) and the
+// running policy stays.
 
 #include <csignal>
 #include <cstdio>
@@ -15,14 +17,18 @@
 #include <string_view>
 #include <vector>
 
+#include "control/app/configuration_loader.h"
 #include "control/app/control_server.h"
-#include "rules/rule_compiler.h"
 
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_dump = 0;
+volatile std::sig_atomic_t g_reload = 0;
 
+void on_reload(int) {
+  g_reload = 1;
+}
 void on_stop(int) {
   g_stop = 1;
 }
@@ -90,26 +96,14 @@ int main(int argc, char** argv) {
   }
   if (rules_path.empty()) return usage(stderr);
 
-  const auto compiled = sipwall::rules::compile_rules_file(rules_path);
-  if (!compiled.ok()) {
-    std::cerr << compiled.diagnostics.to_string();
+  auto loaded = sipwall::control::load_configuration(rules_path);
+  if (!loaded) {
+    std::fprintf(stderr, "%s", loaded.error().c_str());
+    if (!loaded.error().ends_with("\n")) std::fputc('\n', stderr);
     return 1;
   }
-  const sipwall::rules::CompiledRules& rules = *compiled.rules;
-  if (!rules.control.core) {
-    std::fprintf(stderr, "sipwall-control: %s: no core statement (core ID ADDRESS [port=N])\n",
-                 rules_path.c_str());
-    return 1;
-  }
-  std::shared_ptr<const sipwall::CredentialsFile> credentials;
-  if (!rules.control.settings.credentials.empty()) {
-    auto loaded = sipwall::CredentialsFile::load(rules.control.settings.credentials);
-    if (!loaded) {
-      std::fprintf(stderr, "sipwall-control: %s\n", loaded.error().c_str());
-      return 1;
-    }
-    credentials = std::make_shared<const sipwall::CredentialsFile>(std::move(*loaded));
-  } else {
+  const sipwall::rules::CompiledRules& rules = *loaded->rules;
+  if (!loaded->credentials) {
     std::fprintf(stderr,
                  "sipwall-control: no credentials file (control credentials=): every "
                  "user is unknown\n");
@@ -139,10 +133,11 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_stop);
   std::signal(SIGINT, on_stop);
   std::signal(SIGUSR1, on_dump);
+  std::signal(SIGHUP, on_reload);
 
   sipwall::control::EventLoop loop;
-  sipwall::control::ControlServer server(loop, rules, credentials, secret, events, mask_users,
-                                         wall_now());
+  sipwall::control::ControlServer server(loop, rules, loaded->credentials, secret, events,
+                                         mask_users, wall_now());
   const auto opened = server.open();
   if (!opened) {
     std::fprintf(stderr, "sipwall-control: %s\n", opened.error().c_str());
@@ -158,6 +153,19 @@ int main(int argc, char** argv) {
   while (!g_stop) {
     loop.run_once(100);
     server.tick(wall_now());
+    if (g_reload) {
+      g_reload = 0;
+      auto next = sipwall::control::load_configuration(rules_path);
+      if (!next) {
+        std::fprintf(stderr, "sipwall-control: reload refused, the running policy stays:\n%s",
+                     next.error().c_str());
+        if (!next.error().ends_with("\n")) std::fputc('\n', stderr);
+      } else {
+        const std::string restart = server.reconfigure(*next->rules, next->credentials);
+        std::fprintf(stderr, "sipwall-control: reloaded %s (%s)%s%s\n", rules_path.c_str(),
+                     next->rules->version.c_str(), restart.empty() ? "" : "; ", restart.c_str());
+      }
+    }
     if (g_dump) {
       g_dump = 0;
       write_counters(server, counters_path);

@@ -104,6 +104,27 @@ Result<bool> ControlServer::open() {
   return true;
 }
 
+std::string ControlServer::reconfigure(const rules::CompiledRules& rules,
+                                       std::shared_ptr<const CredentialsFile> credentials) {
+  std::string restart;
+  const FilterConfig& old = rules_.filter;
+  if (rules.filter.service_addresses != old.service_addresses ||
+      rules.filter.ports.sip_udp != old.ports.sip_udp ||
+      rules.filter.ports.sip_tcp != old.ports.sip_tcp) {
+    restart += "service addresses or SIP ports changed (they stay as opened until a restart); ";
+  }
+  if (rules.control.settings.dataplane_socket != rules_.control.settings.dataplane_socket) {
+    restart += "the dataplane socket changed (kept until a restart); ";
+  }
+  rules_ = rules;
+  core_address_ = rules.control.core ? rules.control.core->address : IpAddress{};
+  core_port_ = rules.control.core ? rules.control.core->port : 5060;
+  policy_.reconfigure(rules.control, std::move(credentials));
+  validator_ = SipValidator(rules.filter.sip);
+  ++reloads_;
+  return restart;
+}
+
 size_t ControlServer::udp_for(const IpAddress& address) const {
   for (size_t i = 0; i < udp_.size(); ++i) {
     if (udp_[i].address == address) return i;
@@ -296,6 +317,7 @@ std::string ControlServer::counters_report() const {
       << "\ntcp.framing_errors " << s.framing_errors << "\ntcp.invalid " << s.invalid_messages
       << "\n";
   }
+  o << "reloads " << reloads_ << "\n";
   o << "events.written " << events_.written() << "\nevents.suppressed "
     << events_.suppressed_total() << "\n";
   return o.str();

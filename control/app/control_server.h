@@ -50,6 +50,11 @@ class ControlServer {
 
   // Binds every endpoint; the error names the one that failed.
   Result<bool> open();
+  // A reloaded rule set and credentials file: policy, core, validation profile. Endpoints and
+  // the dataplane socket stay as they were opened; the answer says what needs a restart
+  // (empty when nothing does).
+  std::string reconfigure(const rules::CompiledRules& rules,
+                          std::shared_ptr<const CredentialsFile> credentials);
   // Timers: dataplane reconnects and journal expiry, idle connections.
   void tick(Nanos now);
 
@@ -93,6 +98,7 @@ class ControlServer {
   };
   std::vector<StreamEndpoint> streams_;
   std::vector<std::string> endpoint_names_;
+  uint64_t reloads_ = 0;
   Nanos now_ = 0;
   Nanos last_sweep_ = 0;
   ServerCounters counters_;

@@ -41,6 +41,9 @@ class FailureTracker {
  public:
   explicit FailureTracker(const FailureLimits& limits) : limits_(limits) {}
 
+  // New thresholds and times (a reload); the counts, bans and lockouts so far stay.
+  void set_limits(const FailureLimits& limits) { limits_ = limits; }
+
   FailureResult record_failure(const IpAddress& source, std::string_view user, Nanos now);
   // A success clears the (user, source) count; the source's own count stays (an attacker
   // holding one account must not reset its guesses on another by logging in between).

@@ -113,6 +113,14 @@ PolicyEngine::PolicyEngine(const rules::ControlConfig& config,
       failures_(failure_limits(config.settings.brute_force)),
       promotions_(config.settings.brute_force.trust_s * kNanosPerSecond, 65536) {}
 
+void PolicyEngine::reconfigure(const rules::ControlConfig& config,
+                               std::shared_ptr<const CredentialsFile> credentials) {
+  config_ = config;
+  credentials_ = std::move(credentials);
+  failures_.set_limits(failure_limits(config.settings.brute_force));
+  promotions_.set_ttl(config.settings.brute_force.trust_s * kNanosPerSecond);
+}
+
 const rules::TrunkDecl* PolicyEngine::trunk_of(const IpAddress& source) const {
   const rules::TrunkDecl* best = nullptr;
   int best_len = -1;

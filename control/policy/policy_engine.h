@@ -42,6 +42,12 @@ class PolicyEngine {
                std::shared_ptr<const CredentialsFile> credentials, NonceSigner& nonces,
                NcReplayWindow& windows);
 
+  // A reloaded rule set or credentials file: the new trunks, accounts, thresholds and users
+  // apply to the next request; failure counts, bans, lockouts and promotions so far stay (a
+  // reload must not give an attacker a fresh start).
+  void reconfigure(const rules::ControlConfig& config,
+                   std::shared_ptr<const CredentialsFile> credentials);
+
   // `request` is a validated request (SipValidator).
   Decision decide(const SipMessage& request, const RequestContext& ctx, Nanos now);
 

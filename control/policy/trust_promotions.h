@@ -26,6 +26,7 @@ class TrustPromotions {
   bool is_trusted(const IpAddress& source, Nanos now) const;
 
   Nanos ttl() const { return ttl_; }
+  void set_ttl(Nanos ttl) { ttl_ = ttl; }
   size_t size() const { return entries_.size(); }
 
  private:

@@ -400,6 +400,29 @@ TEST_F(PolicyEngineTest, RetransmissionIsRelayedAgainNotAReplay) {
   EXPECT_EQ(engine().decide(m, ctx, kT0 + 33 * kNanosPerSecond).reason, Reason::auth_failed);
 }
 
+TEST_F(PolicyEngineTest, ReconfigureKeepsTheCounts) {
+  for (int i = 0; i < 4; ++i) {
+    std::string user = "r";
+    user += std::to_string(i);
+    EXPECT_EQ(login({.from_user = user, .to_user = user}, "192.0.2.70", "guess", kT0, user).verdict,
+              Verdict::challenge);
+  }
+  // A reload: a new IP trunk, and the source threshold goes from 6 to 5.
+  rules::ControlConfig c = base_config();
+  rules::TrunkDecl t;
+  t.id = "t:new";
+  t.prefixes = {*IpPrefix::parse("192.0.2.64/30")};
+  c.trunks.push_back(t);
+  c.settings.brute_force.source_failures = 5;
+  engine().reconfigure(c, credentials());
+  EXPECT_EQ(decide({.method = "INVITE"}, "192.0.2.65", kT0).reason, Reason::trunk);
+  // The 4 failures before the reload still count: the 5th bans.
+  const Decision fifth =
+      login({.from_user = "r9", .to_user = "r9"}, "192.0.2.70", "guess", kT0, "r9");
+  EXPECT_EQ(fifth.reason, Reason::banned);
+  EXPECT_NE(add_of(fifth, StateTable::ban), nullptr);
+}
+
 class UnknownSourceTest : public PolicyEngineTest {
  protected:
   static rules::ControlConfig with(rules::UnknownSourceAction a) {
