@@ -35,7 +35,12 @@ bool FailureTracker::expired(const Counter& c, Nanos now) const {
 FailureTracker::Counter* FailureTracker::slot(Table& table, const std::string& key, Nanos now) {
   if (const auto it = table.find(key); it != table.end()) return &it->second;
   if (table.size() >= limits_.capacity) {
-    std::erase_if(table, [&](const auto& kv) { return expired(kv.second, now); });
+    // A sweep walks the whole table: at most one a second, or a flood of new sources would
+    // make every request pay for one.
+    if (now - last_sweep_ >= kNanosPerSecond) {
+      last_sweep_ = now;
+      std::erase_if(table, [&](const auto& kv) { return expired(kv.second, now); });
+    }
     if (table.size() >= limits_.capacity) {
       ++table_full_;
       return nullptr;

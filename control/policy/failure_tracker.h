@@ -77,6 +77,7 @@ class FailureTracker {
   Table sources_;   // key: source_key()
   Table accounts_;  // key: source_key() + user
   uint64_t table_full_ = 0;
+  Nanos last_sweep_ = 0;
 };
 
 }  // namespace sipwall::policy

@@ -17,7 +17,10 @@ void RetransmissionCache::remember(const IpAddress& source, std::string_view bra
                                    std::string_view credentials, std::string_view user, Nanos now) {
   if (branch.empty()) return;
   if (entries_.size() >= capacity_) {
-    std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires <= now; });
+    if (now - last_sweep_ >= kNanosPerSecond) {  // at most one whole-table sweep a second
+      last_sweep_ = now;
+      std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires <= now; });
+    }
     if (entries_.size() >= capacity_) return;  // a retransmission then counts as a replay
   }
   entries_[key(source, branch, credentials)] = {std::string(user), now + kLifetime};

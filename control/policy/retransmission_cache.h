@@ -40,6 +40,7 @@ class RetransmissionCache {
   };
   size_t capacity_;
   std::unordered_map<std::string, Entry> entries_;
+  Nanos last_sweep_ = 0;
 };
 
 }  // namespace sipwall::policy

@@ -9,11 +9,12 @@ bool TrustPromotions::promote(const IpAddress& source, Nanos now) {
   auto it = entries_.find(key);
   if (it != entries_.end() && now < it->second.renew_at) return false;
   if (it == entries_.end()) {
-    if (entries_.size() >= capacity_) {
+    if (entries_.size() >= capacity_ && now - last_sweep_ >= kNanosPerSecond) {
+      last_sweep_ = now;  // at most one whole-table sweep a second
       std::erase_if(entries_, [&](const auto& kv) { return kv.second.expires <= now; });
-      // Still full: promote without remembering (renewed on every success, still correct).
-      if (entries_.size() >= capacity_) return true;
     }
+    // Still full: promote without remembering (renewed on every success, still correct).
+    if (entries_.size() >= capacity_) return true;
     it = entries_.emplace(key, Entry{}).first;
   }
   it->second = {now + ttl_ / 2, now + ttl_};

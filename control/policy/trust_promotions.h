@@ -37,6 +37,7 @@ class TrustPromotions {
   Nanos ttl_;
   size_t capacity_;
   std::unordered_map<std::string, Entry> entries_;
+  Nanos last_sweep_ = 0;
 };
 
 }  // namespace sipwall::policy
