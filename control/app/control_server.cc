@@ -171,14 +171,14 @@ bool ControlServer::handle(std::string_view data, const relay::Inbound& in, size
       in.source == core_address_ && in.port == core_port_ && in.transport == policy::Transport::udp;
   if (from_core) {
     if (m.is_request) {
-      ++counters_.core_requests;
+      handle_core_request(m, in, endpoint);
     } else {
       handle_core_response(m, endpoint);
     }
     return true;
   }
   if (!m.is_request) {
-    ++counters_.stray_responses;
+    handle_outside_response(m, endpoint);
     return true;
   }
   handle_request(m, in, endpoint);
@@ -230,6 +230,34 @@ void ControlServer::handle_core_response(const SipMessage& m, size_t endpoint) {
     ++counters_.send_errors;  // the connection is gone: the client retransmits or gives up
     return;
   }
+  send_udp(endpoint, r.destination, r.port, r.text);
+}
+
+void ControlServer::handle_core_request(const SipMessage& m, const relay::Inbound& in,
+                                        size_t endpoint) {
+  ++counters_.core_requests;
+  relay::ForwardedFromCore f = relay::forward_from_core(m, in, udp_[endpoint].self);
+  ++counters_.relay_errors[static_cast<size_t>(f.error)];
+  if (f.error == relay::RelayError::too_many_hops) {
+    send_udp(endpoint, in.source, in.port, relay::make_reply(m, in, 483, "Too Many Hops"));
+    return;
+  }
+  if (f.error != relay::RelayError::ok) return;
+  ++counters_.relayed_requests;
+  send_udp(endpoint, f.destination, f.port, f.text);
+}
+
+// A response from outside goes back only to the core: our Via on top and the core's under it
+// (the only requests we send outside come from the core), so no one can use sipwall to
+// reflect a forged response elsewhere.
+void ControlServer::handle_outside_response(const SipMessage& m, size_t endpoint) {
+  relay::RoutedResponse r = relay::route_response(m, udp_[endpoint].self);
+  if (r.error != relay::RelayError::ok || r.connection != 0 || !(r.destination == core_address_) ||
+      r.port != core_port_) {
+    ++counters_.stray_responses;
+    return;
+  }
+  ++counters_.relayed_responses;
   send_udp(endpoint, r.destination, r.port, r.text);
 }
 

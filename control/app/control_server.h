@@ -74,6 +74,8 @@ class ControlServer {
   bool handle(std::string_view data, const relay::Inbound& in, size_t endpoint);
   void handle_request(const SipMessage& m, const relay::Inbound& in, size_t endpoint);
   void handle_core_response(const SipMessage& m, size_t endpoint);
+  void handle_core_request(const SipMessage& m, const relay::Inbound& in, size_t endpoint);
+  void handle_outside_response(const SipMessage& m, size_t endpoint);
   void answer(const relay::Inbound& in, size_t endpoint, std::string_view text);
   void send_udp(size_t endpoint, const IpAddress& to, uint16_t port, std::string_view text);
   void events_for(const policy::Decision& d, const SipMessage& m, const relay::Inbound& in);

@@ -71,6 +71,13 @@ bool is_self(std::string_view uri, const RelayAddress& self) {
   return hp && hp->host == self.host && (hp->port == 0 ? 5060 : hp->port) == self.port;
 }
 
+bool has_to_tag(const SipMessage& m) {
+  const auto to = m.find(SipHeader::to);
+  if (!to) return false;
+  const auto parts = sip_split_name_addr(to->value);
+  return parts && sip_param(parts->params, "tag").has_value();
+}
+
 // The first entry of a Route value and what follows its comma.
 bool split_route(std::string_view value, std::string_view& uri, std::string_view& rest) {
   if (value.empty() || value.front() != '<') return false;
@@ -86,8 +93,8 @@ bool split_route(std::string_view value, std::string_view& uri, std::string_view
 }  // namespace
 
 std::string_view to_string(RelayError e) {
-  static constexpr std::string_view kNames[] = {"ok",      "too_many_hops", "no_layout",
-                                                "bad_via", "not_ours",      "bad_next_via"};
+  static constexpr std::string_view kNames[] = {"ok",       "too_many_hops", "no_layout", "bad_via",
+                                                "not_ours", "bad_next_via",  "unroutable"};
   static_assert(std::size(kNames) == kRelayErrorCount);
   return kNames[static_cast<size_t>(e)];
 }
@@ -98,8 +105,15 @@ std::string relay_branch(std::string_view top_via) {
   return b;
 }
 
-ForwardedRequest forward_request(const SipMessage& request, const Inbound& in,
-                                 const RelayAddress& self) {
+namespace {
+
+// The rewriting both directions share. `record_route`: add ours (requests from outside that
+// may create a dialog); `consume_credentials`: drop Authorization/Proxy-Authorization (ours).
+// `next_route` receives the URI of the Route entry after ours (or the first one when the top
+// is not ours), empty when none.
+ForwardedRequest rewrite_request(const SipMessage& request, const Inbound& in,
+                                 const RelayAddress& self, bool record_route,
+                                 bool consume_credentials, std::string& next_route) {
   ForwardedRequest out;
   MessageLayout layout;
   if (!lay_out(request, layout)) {
@@ -138,7 +152,13 @@ ForwardedRequest forward_request(const SipMessage& request, const Inbound& in,
     append(t, {";", kConnParam, "=", std::to_string(in.connection)});
   }
   t += "\r\n";
-  if (request.method != SipMethod::register_) {
+  if (request.method == SipMethod::register_ && consume_credentials) {
+    // RFC 3327: the registrar stores it as the route to this contact, so the core's requests
+    // to the phone come through sipwall. (Over a stream this needs a flow token, RFC 5626:
+    // not yet, the core's requests go out over UDP.)
+    append(t, {"Path: <sip:", self.host, ":", port, ";lr>\r\n"});
+  }
+  if (record_route) {
     // Facing the core first; a second entry facing a stream client names its transport.
     append(t, {"Record-Route: <sip:", self.host, ":", port, ";lr>\r\n"});
     if (in.transport != policy::Transport::udp) {
@@ -159,18 +179,68 @@ ForwardedRequest forward_request(const SipMessage& request, const Inbound& in,
       append(t, {"Max-Forwards: ", std::to_string(hops - 1), "\r\n"});
       continue;
     }
-    if (h.id == SipHeader::authorization || h.id == SipHeader::proxy_authorization) continue;
+    if (consume_credentials &&
+        (h.id == SipHeader::authorization || h.id == SipHeader::proxy_authorization)) {
+      continue;
+    }
     if (i == top_route) {
       std::string_view uri, rest;
-      if (split_route(h.value, uri, rest) && is_self(uri, self)) {
-        if (!rest.empty()) append(t, {"Route: ", rest, "\r\n"});
+      const bool parsed = split_route(h.value, uri, rest);
+      if (parsed && is_self(uri, self)) {
+        if (!rest.empty()) {
+          append(t, {"Route: ", rest, "\r\n"});
+          std::string_view next_uri, ignored;
+          if (split_route(rest, next_uri, ignored)) next_route = next_uri;
+        } else {
+          // The next Route entry may be in a later Route field.
+          for (size_t j = i + 1; j < request.headers.size() && next_route.empty(); ++j) {
+            std::string_view next_uri, ignored;
+            if (request.headers[j].id == SipHeader::route &&
+                split_route(request.headers[j].value, next_uri, ignored)) {
+              next_route = next_uri;
+            }
+          }
+        }
         continue;
       }
+      if (parsed) next_route = uri;
     }
     t += layout.lines[i];
   }
   t += "\r\n";
   t += layout.body;
+  return out;
+}
+
+}  // namespace
+
+ForwardedRequest forward_request(const SipMessage& request, const Inbound& in,
+                                 const RelayAddress& self) {
+  std::string next_route;
+  return rewrite_request(request, in, self, request.method != SipMethod::register_, true,
+                         next_route);
+}
+
+ForwardedFromCore forward_from_core(const SipMessage& request, const Inbound& core,
+                                    const RelayAddress& self) {
+  ForwardedFromCore out;
+  std::string next_route;
+  // Dialog-creating requests from the core (calls to phones) record-route too, so the
+  // phone's in-dialog requests come back through sipwall.
+  ForwardedRequest f =
+      rewrite_request(request, core, self, !has_to_tag(request), false, next_route);
+  out.error = f.error;
+  if (f.error != RelayError::ok) return out;
+  const std::string_view target = next_route.empty() ? request.request_uri : next_route;
+  const auto hp = sip_uri_hostport(target);
+  const auto address = hp ? IpAddress::parse(unbracket(hp->host)) : std::nullopt;
+  if (!address) {
+    out.error = RelayError::unroutable;
+    return out;
+  }
+  out.destination = *address;
+  out.port = hp->port == 0 ? 5060 : hp->port;
+  out.text = std::move(f.text);
   return out;
 }
 

@@ -39,6 +39,7 @@ enum class RelayError : uint8_t {
   bad_via,        // top Via unreadable
   not_ours,       // a response whose top Via is not ours
   bad_next_via,   // the Via under ours names no address we can send to
+  unroutable,     // a request from the core whose next hop is no IP address (no DNS here)
   count_,
 };
 inline constexpr size_t kRelayErrorCount = static_cast<size_t>(RelayError::count_);
@@ -50,6 +51,19 @@ struct ForwardedRequest {
 };
 ForwardedRequest forward_request(const SipMessage& request, const Inbound& in,
                                  const RelayAddress& self);
+
+// A request from the core toward the outside (an in-dialog request of a call that passed
+// sipwall: the callee's BYE, a re-INVITE): our Route entry consumed, our Via on top,
+// Max-Forwards decremented, and sent to the next Route entry (loose routing) or else the
+// Request-URI, which must name an IP address. `destination`/`port` say where.
+struct ForwardedFromCore {
+  RelayError error = RelayError::ok;
+  std::string text;
+  IpAddress destination;
+  uint16_t port = 0;
+};
+ForwardedFromCore forward_from_core(const SipMessage& request, const Inbound& core,
+                                    const RelayAddress& self);
 
 struct RoutedResponse {
   RelayError error = RelayError::ok;

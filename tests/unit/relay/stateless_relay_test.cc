@@ -98,6 +98,7 @@ TEST_F(RelayTest, RegisterGetsNoRecordRouteAndStreamsRecordTheirConnection) {
   const ForwardedRequest f = forward_request(parse(reg), tcp, kSelf);
   ASSERT_EQ(f.error, RelayError::ok);
   EXPECT_EQ(f.text.find("Record-Route"), std::string::npos);
+  EXPECT_NE(f.text.find("\r\nPath: <sip:192.0.2.10:5060;lr>\r\n"), std::string::npos);
   EXPECT_NE(f.text.find(";sw-conn=77\r\n"), std::string::npos);
   EXPECT_NE(f.text.find("Max-Forwards: 70\r\n"), std::string::npos);
   EXPECT_NE(f.text.find(";branch=z9hG4bKr;received=203.0.113.5\r\n"), std::string::npos);
@@ -150,6 +151,62 @@ TEST_F(RelayTest, ReplyCopiesWhatRfc3261Asks) {
   EXPECT_EQ(reply.find("Route"), std::string::npos);
   // The same request gets the same tag (stateless).
   EXPECT_EQ(reply, make_reply(parse(kInvite), in_, 407, "Proxy Authentication Required", extra));
+}
+
+TEST_F(RelayTest, InDialogRequestFromTheCoreGoesOutByItsRequestUri) {
+  // The callee hangs up: the core's BYE carries our Record-Route as its Route.
+  const std::string bye =
+      "BYE sip:alice@203.0.113.5:40000 SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bKcore1\r\n"
+      "Route: <sip:192.0.2.10:5060;lr>\r\n"
+      "Max-Forwards: 69\r\n"
+      "From: <sip:bob@sip.example.com>;tag=2\r\nTo: <sip:alice@sip.example.com>;tag=1\r\n"
+      "Call-ID: x1@10.0.0.5\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n";
+  const Inbound core{*IpAddress::parse("192.0.2.20"), 5060, policy::Transport::udp, 0};
+  const ForwardedFromCore f = forward_from_core(parse(bye), core, kSelf);
+  ASSERT_EQ(f.error, RelayError::ok);
+  EXPECT_EQ(f.destination, *IpAddress::parse("203.0.113.5"));
+  EXPECT_EQ(f.port, 40000);
+  EXPECT_EQ(f.text.find("Route:"), std::string::npos);         // ours consumed
+  EXPECT_EQ(f.text.find("Record-Route:"), std::string::npos);  // in-dialog: none added
+  EXPECT_NE(f.text.find("Max-Forwards: 68\r\n"), std::string::npos);
+  EXPECT_TRUE(f.text.find("\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKsw") <
+              f.text.find("\r\nVia: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bKcore1"));
+
+  // The phone's 200 comes back with our Via on top: routed to the core.
+  std::string ok = "SIP/2.0 200 OK\r\n";
+  for (size_t at = f.text.find("\r\nVia:"); at != std::string::npos;
+       at = f.text.find("\r\nVia:", at + 2)) {
+    ok += f.text.substr(at + 2, f.text.find("\r\n", at + 2) - at);
+  }
+  ok +=
+      "From: <sip:bob@sip.example.com>;tag=2\r\nTo: <sip:alice@sip.example.com>;tag=1\r\n"
+      "Call-ID: x1@10.0.0.5\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n";
+  const RoutedResponse back = route_response(parse(ok), kSelf);
+  ASSERT_EQ(back.error, RelayError::ok);
+  EXPECT_EQ(back.destination, *IpAddress::parse("192.0.2.20"));
+  EXPECT_EQ(back.port, 5060);
+}
+
+TEST_F(RelayTest, RequestFromTheCoreFollowsTheNextRouteAndNeedsAnAddress) {
+  const std::string invite =
+      "INVITE sip:alice@phone.example.com SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bKcore2\r\n"
+      "Route: <sip:192.0.2.10:5060;lr>, <sip:198.51.100.9:5080;lr>\r\n"
+      "Max-Forwards: 69\r\n"
+      "From: <sip:bob@sip.example.com>;tag=2\r\nTo: <sip:alice@sip.example.com>\r\n"
+      "Call-ID: y@core\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+  const Inbound core{*IpAddress::parse("192.0.2.20"), 5060, policy::Transport::udp, 0};
+  const ForwardedFromCore f = forward_from_core(parse(invite), core, kSelf);
+  ASSERT_EQ(f.error, RelayError::ok);
+  EXPECT_EQ(f.destination, *IpAddress::parse("198.51.100.9"));
+  EXPECT_EQ(f.port, 5080);
+  EXPECT_NE(f.text.find("Route: <sip:198.51.100.9:5080;lr>\r\n"), std::string::npos);
+  EXPECT_NE(f.text.find("Record-Route: <sip:192.0.2.10:5060;lr>\r\n"), std::string::npos);
+  // No Route left and a host name in the Request-URI: no DNS here, refused.
+  std::string named = invite;
+  named.replace(named.find("Route: "), named.find("Max-Forwards") - named.find("Route: "), "");
+  EXPECT_EQ(forward_from_core(parse(named), core, kSelf).error, RelayError::unroutable);
 }
 
 }  // namespace
