@@ -77,16 +77,26 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "xlog.so"
 modparam("usrloc", "db_mode", 0)
+modparam("registrar", "use_path", 1)
+modparam("registrar", "path_mode", 0)
 request_route {{
   xlog("L_INFO", "core got $rm from $si:$sp fu=$fu\\n");
   if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
   if (has_totag()) {{
+    if (loose_route()) {{ t_relay(); exit; }}
     if (is_method("ACK")) exit;
     sl_send_reply("200", "OK");
     exit;
   }}
   if (is_method("REGISTER")) {{
     if (!save("location")) sl_reply_error();
+    exit;
+  }}
+  if (is_method("INVITE") && $rU == "alice") {{
+    # A call to a registered phone: through the Path sipwall-control put in its REGISTER.
+    record_route();
+    if (!lookup("location")) {{ sl_send_reply("404", "Not Found"); exit; }}
+    t_relay();
     exit;
   }}
   if (is_method("INVITE")) {{
@@ -181,6 +191,7 @@ Content-Length: 0
 
 ]]></send>
   <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
   <recv response="200" rrs="true"/>
   <send><![CDATA[
 ACK [next_url] SIP/2.0
@@ -207,6 +218,50 @@ Content-Length: 0
 
 ]]></send>
   <recv response="200"/>
+</scenario>
+"""
+
+
+# The called phone: answers one call, copying Record-Route into its responses.
+UAS_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="called phone">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag02[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:alice@[local_ip]:[local_port]>
+Content-Length: 0
+
+]]></send>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag02[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:alice@[local_ip]:[local_port]>
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+  <recv request="BYE"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
 </scenario>
 """
 
@@ -550,6 +605,47 @@ def main():
                       auth_uri="bob@" + REALM)
         check(rc == 0, "alice: INVITE challenged (407), answered, relayed, 200 from kamailio, ACK "
               "and BYE through sipwall" + ("" if rc == 0 else "\n" + sipp_errors(work, "invite")))
+
+        # A call from bob to alice through the core: alice registers (sipwall adds Path), waits
+        # as a UAS; bob's INVITE goes sipwall -> kamailio -> (Path) sipwall -> alice, and the
+        # ACK and BYE follow the Record-Route set the same way.
+        rc = run_sipp(work, "register-callee", REGISTER_OK, "alice", PASSWORD, PHONE, 15086)
+        uas_xml = os.path.join(work, "uas.xml")
+        with open(uas_xml, "w") as f:
+            f.write(UAS_XML)
+        uas = subprocess.Popen(["sipp", "-sf", uas_xml, "-i", PHONE, "-p", "15086", "-m", "1",
+                                "-timeout", "15", "-timeout_error", "-nostdin", "-trace_err",
+                                "-error_file", os.path.join(work, "uas.err"), "-trace_msg",
+                                "-message_file", os.path.join(work, "uas.msg")],
+                               cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        procs.append(uas)
+        time.sleep(0.3)
+        call = run_sipp(work, "call", INVITE_XML.replace("sip:bob@", "sip:alice@"), "bob",
+                        BOB_PASSWORD, PHONE, 15087, auth_uri="alice@" + REALM)
+        try:
+            uas_rc = uas.wait(15)
+        except subprocess.TimeoutExpired:
+            uas_rc = None
+        try:
+            uas_msgs = open(os.path.join(work, "uas.msg")).read()
+        except OSError:
+            uas_msgs = ""
+        invite_at = uas_msgs.find("INVITE sip:alice@")
+        invite = uas_msgs[invite_at:uas_msgs.find("\n\n", invite_at)] if invite_at >= 0 else ""
+        # What alice received: sipwall's Via on top of kamailio's, over bob's leg's; the
+        # Record-Route set sipwall, kamailio, sipwall.
+        vias = re.findall(r"^Via: SIP/2.0/UDP (\S+?);", invite, re.M)
+        rrs = re.findall(r"^Record-Route: <sip:([^;>]+)", invite, re.M)
+        check(vias[:3] == [f"{CONTROL[0]}:{CONTROL[1]}", f"{CORE[0]}:{CORE[1]}",
+                           f"{CONTROL[0]}:{CONTROL[1]}"]
+              and rrs[:3] == [f"{CONTROL[0]}:{CONTROL[1]}", f"{CORE[0]}:{CORE[1]}",
+                              f"{CONTROL[0]}:{CONTROL[1]}"],
+              f"alice's INVITE came from the core through sipwall: Via {vias} Record-Route {rrs}")
+        check(rc == 0 and call == 0 and uas_rc == 0,
+              "bob calls alice: INVITE through sipwall to kamailio, back out through sipwall by "
+              "the Path of alice's registration, 200, ACK and BYE along the Record-Route set"
+              + ("" if call == 0 and uas_rc == 0 else
+                 "\n" + sipp_errors(work, "call") + "\n" + sipp_errors(work, "uas")))
 
         rc = run_sipp(work, "wrong", REGISTER_REJECTED, "alice", "Not-the-password-1", PHONE,
                       15082)
