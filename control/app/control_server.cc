@@ -299,6 +299,10 @@ void ControlServer::events_for(const policy::Decision& d, const SipMessage& m,
       e.ttl_seconds = 0;
     }
   }
+  if (d.new_source) {
+    e.event = "new_source";
+    events_.write(e, now_);
+  }
   switch (d.reason) {
     case policy::Reason::auth_failed:
     case policy::Reason::locked_out:

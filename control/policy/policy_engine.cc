@@ -66,6 +66,8 @@ IpPrefix ban_prefix(const IpAddress& a) {
   return a.is_v4() ? host_prefix(a) : IpPrefix{a.masked(64), 64};
 }
 
+constexpr size_t kRegisteredFromCapacity = 65536;
+
 }  // namespace
 
 std::string_view to_string(Transport t) {
@@ -328,6 +330,15 @@ Decision PolicyEngine::decide(const SipMessage& request, const RequestContext& c
   }
   failures_.record_success(ctx.source, d.user);
   retransmissions_.remember(ctx.source, branch, credentials, d.user, now);
+  if (request.method == SipMethod::register_) {
+    std::string key = source_key(ctx.source);
+    key += d.user;
+    if (registered_from_.count(key) == 0) {
+      d.new_source = true;
+      if (registered_from_.size() < kRegisteredFromCapacity)
+        registered_from_.insert(std::move(key));
+    }
+  }
   promote(d, ctx, now);
   return finish(d, Verdict::relay, Reason::authenticated);
 }

@@ -9,7 +9,9 @@
 // One engine per worker thread (the verifier and the trackers are not shared).
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "common/time.h"
 #include "control/auth/digest_verifier.h"
@@ -74,6 +76,9 @@ class PolicyEngine {
   FailureTracker failures_;
   TrustPromotions promotions_;
   RetransmissionCache retransmissions_{65536};
+  // (source, user) pairs that registered, for the new_source event. Bounded: once full, an
+  // unremembered pair is reported on every registration (the event rate limit absorbs it).
+  std::unordered_set<std::string> registered_from_;
   PolicyCounters counters_;
 };
 

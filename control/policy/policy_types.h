@@ -60,6 +60,9 @@ struct Decision {
   std::string user;                     // authenticated (relay) or claimed (failures)
   std::string trunk;                    // the trunk's id, when the source is in one
   std::vector<Command> commands;        // ban add / trust add / trust del, as=control
+  // A REGISTER authenticated from a source this user never registered from before (since
+  // start): a security event, not a refusal (a stolen password shows up this way).
+  bool new_source = false;
 };
 
 }  // namespace sipwall::policy

@@ -740,8 +740,10 @@ def main():
         with open(events_path) as f:
             events = f.read()
         check('"event":"ban"' in events and f'"source":"{ATTACKER}"' in events
-              and '"user":"a***"' in events,
-              "security events: JSON lines with the ban, user names masked")
+              and '"user":"a***"' in events
+              and f'"event":"new_source","source":"{PHONE}"' in events,
+              "security events: JSON lines with the ban and alice's first registration from her "
+              "address, user names masked")
         core_log = open(os.path.join(work, "kamailio.log")).read()
         check("core got INVITE" in core_log and f"sip:alice@{REALM}" in core_registers()
               and f"core got REGISTER from {CONTROL[0]}:{CONTROL[1]}" in core_log,

@@ -202,6 +202,13 @@ TEST_F(PolicyEngineTest, AuthenticatedRequestIsRelayedAndPromoted) {
   EXPECT_EQ(invite.verdict, Verdict::relay);
 }
 
+TEST_F(PolicyEngineTest, ARegistrationFromANewSourceIsFlagged) {
+  EXPECT_TRUE(login({}, "192.0.2.10", kPassword, kT0).new_source);
+  EXPECT_FALSE(login({}, "192.0.2.10", kPassword, kT0).new_source);
+  EXPECT_TRUE(login({}, "192.0.2.11", kPassword, kT0).new_source);
+  EXPECT_FALSE(login({.method = "INVITE"}, "192.0.2.12", kPassword, kT0).new_source);
+}
+
 TEST_F(PolicyEngineTest, IdentityBinding) {
   // Authenticated as alice, claiming bob in From: refused, never relayed.
   const Decision from = login({.from_user = "bob", .to_user = "bob"}, "192.0.2.10", kPassword, kT0);
