@@ -18,6 +18,8 @@ packages=(
   googletest libgtest-dev libgmock-dev python3 jq curl
   # lab and end-to-end peers
   iproute2 ethtool sip-tester tshark tcpdump kamailio kamailio-tls-modules openssl
+  # fail2ban-regex checks deploy/fail2ban/sipwall-control.conf against sipwall-control's events
+  fail2ban
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -744,6 +744,19 @@ def main():
               and f'"event":"new_source","source":"{PHONE}"' in events,
               "security events: JSON lines with the ban and alice's first registration from her "
               "address, user names masked")
+        # The documented fail2ban filter reads these events (when fail2ban is installed).
+        f2b_filter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                  "deploy", "fail2ban", "sipwall-control.conf")
+        if shutil.which("fail2ban-regex"):
+            r = subprocess.run(["fail2ban-regex", events_path, f2b_filter], capture_output=True,
+                               text=True, timeout=60)
+            m = re.search(r"Lines: \d+ lines, \d+ ignored, (\d+) matched", r.stdout)
+            wanted = sum(1 for l in events.splitlines()
+                         if '"event":"ban"' not in l and '"event":"new_source"' not in l
+                         and '"event":"foreign_nonce"' not in l)
+            check(m is not None and int(m.group(1)) == wanted and wanted >= SOURCE_FAILURES,
+                  f"deploy/fail2ban/sipwall-control.conf matches every failure event "
+                  f"({m.group(1) if m else '?'} of {wanted})")
         core_log = open(os.path.join(work, "kamailio.log")).read()
         check("core got INVITE" in core_log and f"sip:alice@{REALM}" in core_registers()
               and f"core got REGISTER from {CONTROL[0]}:{CONTROL[1]}" in core_log,
