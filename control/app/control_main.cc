@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
 
   sipwall::control::EventLoop loop;
   sipwall::control::ControlServer server(loop, rules, loaded->credentials, secret, events,
-                                         mask_users, wall_now());
+                                         mask_users, wall_now);
   const auto opened = server.open();
   if (!opened) {
     std::fprintf(stderr, "sipwall-control: %s\n", opened.error().c_str());

@@ -35,18 +35,19 @@ uint64_t random_id() {
 ControlServer::ControlServer(EventLoop& loop, const rules::CompiledRules& rules,
                              std::shared_ptr<const CredentialsFile> credentials,
                              std::span<const uint8_t> secret, std::FILE* events, bool mask_users,
-                             Nanos now)
+                             Nanos (*clock)())
     : loop_(loop),
+      clock_(clock),
       rules_(rules),
       core_address_(rules.control.core ? rules.control.core->address : IpAddress{}),
       core_port_(rules.control.core ? rules.control.core->port : 5060),
       nonces_(secret, nonce_config(rules.control.settings), random_id()),
-      windows_(65536, nonces_.config().lifetime, now),
+      windows_(65536, nonces_.config().lifetime, clock()),
       policy_(rules.control, std::move(credentials), nonces_, windows_),
       validator_(rules.filter.sip),
       events_(events, 50, 200, mask_users),
       dataplane_(loop, rules.control.settings.dataplane_socket),
-      now_(now) {}
+      now_(clock()) {}
 
 ControlServer::~ControlServer() {
   streams_.clear();
@@ -162,6 +163,7 @@ void ControlServer::on_udp(size_t endpoint) {
 
 bool ControlServer::handle(std::string_view data, const relay::Inbound& in, size_t endpoint) {
   ++counters_.received;
+  now_ = clock_();
   SipMessage m;
   if (validator_.validate(data, m) != SipError::ok) {
     ++counters_.invalid;

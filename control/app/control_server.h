@@ -43,9 +43,10 @@ struct ServerCounters {
 class ControlServer {
  public:
   // `secret`: the nonce key (at least 32 octets). `events`: where security events go.
+  // `clock`: wall-clock nanoseconds, read once per message (nonce times, windows, events).
   ControlServer(EventLoop& loop, const rules::CompiledRules& rules,
                 std::shared_ptr<const CredentialsFile> credentials, std::span<const uint8_t> secret,
-                std::FILE* events, bool mask_users, Nanos now);
+                std::FILE* events, bool mask_users, Nanos (*clock)());
   ~ControlServer();
 
   // Binds every endpoint; the error names the one that failed.
@@ -84,6 +85,7 @@ class ControlServer {
   Nanos now() const { return now_; }
 
   EventLoop& loop_;
+  Nanos (*clock_)();
   rules::CompiledRules rules_;
   IpAddress core_address_;
   uint16_t core_port_ = 5060;
