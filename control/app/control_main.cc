@@ -46,11 +46,14 @@ sipwall::Nanos wall_now() {
 int usage(std::FILE* out) {
   std::fputs(
       "usage: sipwall-control --rules FILE [--events FILE|-] [--show-users] [--counters FILE]\n"
+      "                       [--journal FILE]\n"
       "  --rules FILE     the rule set (control, core, trunk, account, brute-force, service,\n"
       "                   ports statements: rules/FORMAT.md)\n"
       "  --events FILE    security events as JSON lines ('-': standard output; default none)\n"
       "  --show-users     do not mask user names in events\n"
-      "  --counters FILE  where the counters go on SIGUSR1 and at exit (default stderr)\n",
+      "  --counters FILE  where the counters go on SIGUSR1 and at exit (default stderr)\n"
+      "  --journal FILE   keep the bans and trust entries sent to the dataplane there, and\n"
+      "                   replay them (sync) after a restart of either process\n",
       out);
   return out == stdout ? 0 : 2;
 }
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
   std::string rules_path;
   std::string events_path;
   std::string counters_path;
+  std::string journal_path;
   bool mask_users = true;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -85,6 +89,8 @@ int main(int argc, char** argv) {
       events_path = argv[++i];
     } else if (a == "--counters" && has_value) {
       counters_path = argv[++i];
+    } else if (a == "--journal" && has_value) {
+      journal_path = argv[++i];
     } else if (a == "--show-users") {
       mask_users = false;
     } else if (a == "--help" || a == "-h") {
@@ -138,6 +144,13 @@ int main(int argc, char** argv) {
   sipwall::control::EventLoop loop;
   sipwall::control::ControlServer server(loop, rules, loaded->credentials, secret, events,
                                          mask_users, wall_now);
+  if (!journal_path.empty()) {
+    const std::string error = server.use_journal(journal_path);
+    if (!error.empty()) {
+      std::fprintf(stderr, "sipwall-control: %s\n", error.c_str());
+      return 1;
+    }
+  }
   const auto opened = server.open();
   if (!opened) {
     std::fprintf(stderr, "sipwall-control: %s\n", opened.error().c_str());
@@ -171,6 +184,7 @@ int main(int argc, char** argv) {
       write_counters(server, counters_path);
     }
   }
+  server.save_journal();
   write_counters(server, counters_path);
   if (events && events != stdout) std::fclose(events);
   return 0;

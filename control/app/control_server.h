@@ -56,6 +56,12 @@ class ControlServer {
   // (empty when nothing does).
   std::string reconfigure(const rules::CompiledRules& rules,
                           std::shared_ptr<const CredentialsFile> credentials);
+  // The dataplane journal's file (see DataplaneClient); "" when read, else the error.
+  std::string use_journal(const std::string& path) {
+    return dataplane_.use_journal(path, clock_());
+  }
+  // At exit: what the journal file still lacks.
+  void save_journal() { dataplane_.save_journal(clock_()); }
   // Timers: dataplane reconnects and journal expiry, idle connections.
   void tick(Nanos now);
 

@@ -8,6 +8,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/atomic_file.h"
 
 namespace sipwall::control {
 
@@ -25,10 +29,14 @@ void DataplaneClient::journal(const Command& command, Nanos now) {
     auto& slot = journal_[key];
     const Nanos expires = now + add->ttl_seconds * kNanosPerSecond;
     // The dataplane keeps the later expiry of two adds; so does the journal.
-    if (expires > slot.second) slot = {*add, expires};
+    if (expires > slot.second) {
+      slot = {*add, expires};
+      journal_dirty_ = true;
+    }
   } else if (const auto* del = std::get_if<PrefixDelCommand>(&command)) {
-    journal_.erase(std::string(del->table == StateTable::ban ? "ban " : "trust ") +
-                   del->prefix.to_string());
+    journal_dirty_ |=
+        journal_.erase(std::string(del->table == StateTable::ban ? "ban " : "trust ") +
+                       del->prefix.to_string()) > 0;
   }
 }
 
@@ -51,6 +59,54 @@ void DataplaneClient::tick(Nanos now) {
   now_ = now;
   std::erase_if(journal_, [now](const auto& kv) { return kv.second.second <= now; });
   if (fd_ < 0 && !path_.empty() && now >= next_attempt_) connect_now(now);
+  if (journal_dirty_ && !journal_path_.empty() && now - journal_written_ >= kNanosPerSecond) {
+    write_journal(now);
+  }
+}
+
+// One line per live entry: its expiry (Unix ns), then the command that adds it.
+void DataplaneClient::write_journal(Nanos now) {
+  std::string text = "# sipwall-control journal: EXPIRY-NS COMMAND\n";
+  for (const auto& [key, entry] : journal_) {
+    if (entry.second <= now) continue;
+    text += std::to_string(entry.second) + " " + format_command(entry.first) + "\n";
+  }
+  journal_written_ = now;
+  if (write_file_atomically(journal_path_, text).empty()) {
+    journal_dirty_ = false;
+    ++counters_.journal_writes;
+  } else {
+    ++counters_.journal_write_errors;  // tried again a second later
+  }
+}
+
+std::string DataplaneClient::use_journal(const std::string& path, Nanos now) {
+  journal_path_ = path;
+  std::ifstream in(path);
+  if (!in) return "";  // no journal yet: a first run
+  std::string line;
+  size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.find(' ');
+    Nanos expires = 0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), expires);
+    const ParseResult parsed = space == std::string::npos
+                                   ? ParseResult{ParseError{0, "no command"}}
+                                   : parse_command(std::string_view(line).substr(space + 1));
+    const auto* command = std::get_if<Command>(&parsed);
+    const auto* add = command ? std::get_if<PrefixAddCommand>(command) : nullptr;
+    if (ec != std::errc{} || end != line.data() + space || !add) {
+      return path + ":" + std::to_string(number) +
+             ": not EXPIRY-NS followed by ban add or trust add";
+    }
+    if (expires <= now) continue;
+    journal_[std::string(add->table == StateTable::ban ? "ban " : "trust ") +
+             add->prefix.to_string()] = {*add, expires};
+  }
+  sync_on_first_connect_ = true;
+  return "";
 }
 
 void DataplaneClient::connect_now(Nanos now) {
@@ -185,7 +241,10 @@ void DataplaneClient::on_reply(const std::string& first) {
   if (const size_t at = first.find("epoch="); at != std::string::npos) {
     std::from_chars(first.data() + at + 6, first.data() + first.size(), epoch);
   }
-  const bool restarted = epoch_.has_value() && *epoch_ != epoch;
+  // A restarted dataplane lost its tables; a restarted sipwall-control that read its journal
+  // replaces what the run before it left there.
+  const bool restarted = (epoch_.has_value() && *epoch_ != epoch) || sync_on_first_connect_;
+  sync_on_first_connect_ = false;
   epoch_ = epoch;
   if (restarted) {
     // Its tables are empty: everything live in the journal goes back, in one step; what was

@@ -7,6 +7,11 @@
 // it reconnects to has a new boot epoch (`ping` -> `ok epoch=N`: it restarted and lost its
 // tables) it replays that journal inside `sync begin` / `sync end`, so a restarted dataplane
 // gets its bans back. A reconnect to the same dataplane only sends what was queued.
+//
+// With a journal file (`--journal`), the journal also survives sipwall-control: it is written
+// (atomically, at most once a second) when it changed, read at start, and the first connection
+// of a run that read one replays it with a sync too, so a restarted sipwall-control neither
+// loses nor duplicates the bans of the run before.
 
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +33,8 @@ struct DataplaneCounters {
   uint64_t dropped = 0;  // queue full while disconnected
   uint64_t connects = 0;
   uint64_t syncs = 0;
+  uint64_t journal_writes = 0;
+  uint64_t journal_write_errors = 0;
 };
 
 class DataplaneClient {
@@ -39,8 +46,16 @@ class DataplaneClient {
 
   // Queues the command (sent at once when connected) and records it in the journal.
   void send(const Command& command, Nanos now);
-  // Reconnects when due (every second while disconnected).
+  // Reconnects when due (every second while disconnected); writes the journal file when due.
   void tick(Nanos now);
+
+  // Reads the journal file (absent: an empty journal) and keeps writing it there. Returns an
+  // error text naming the line, "" when it was read.
+  std::string use_journal(const std::string& path, Nanos now);
+  // Writes the journal file now if it changed since it was last written (at exit).
+  void save_journal(Nanos now) {
+    if (journal_dirty_ && !journal_path_.empty()) write_journal(now);
+  }
 
   bool connected() const { return fd_ >= 0 && !connecting_; }
   const DataplaneCounters& counters() const { return counters_; }
@@ -55,6 +70,7 @@ class DataplaneClient {
   void on_reply(const std::string& first_line);
   void journal(const Command& command, Nanos now);
   void queue_line(std::string line);
+  void write_journal(Nanos now);
 
   EventLoop& loop_;
   std::string path_;
@@ -72,6 +88,10 @@ class DataplaneClient {
   uint64_t sync_generation_ = 0;
   // Live adds by "table prefix": the command and when it expires.
   std::map<std::string, std::pair<PrefixAddCommand, Nanos>> journal_;
+  std::string journal_path_;
+  bool journal_dirty_ = false;
+  Nanos journal_written_ = 0;
+  bool sync_on_first_connect_ = false;  // a journal was read from the file
   DataplaneCounters counters_;
 };
 

@@ -480,8 +480,9 @@ def real_dataplane_phase(args, work, check):
             print(open(os.path.join(work, "dataplane-a.log")).read()[-3000:])
             return
         ctl_log = open(os.path.join(work, "control-real.log"), "w")
-        ctl = subprocess.Popen([args.binary, "--rules", rules], stdout=ctl_log,
-                               stderr=subprocess.STDOUT)
+        journal = os.path.join(work, "journal")
+        ctl = subprocess.Popen([args.binary, "--rules", rules, "--journal", journal],
+                               stdout=ctl_log, stderr=subprocess.STDOUT)
         procs.append(ctl)
         up = wait_for(lambda: "listening on udp" in open(os.path.join(work, "control-real.log"))
                       .read(), 10)
@@ -501,6 +502,25 @@ def real_dataplane_phase(args, work, check):
         back = ok and wait_for(lambda: f"ban add {PROBE_REAL}/32" in listed(), 10)
         check(back, "the dataplane restarted (new epoch, empty tables): sipwall-control "
               f"reconnects and syncs the ban back: {listed().splitlines()[1:2] if ok else ''}")
+
+        # sipwall-control is killed (no clean exit); the dataplane restarts meanwhile and
+        # comes back empty; a new sipwall-control reads the journal and syncs the ban back.
+        time.sleep(1.2)  # the journal is written at most once a second
+        ctl.kill()
+        ctl.wait()
+        journaled = os.path.exists(journal) and f"ban add {PROBE_REAL}/32" in open(journal).read()
+        stop(dp)
+        time.sleep(1.1)
+        dp, ok = start_dataplane("c")
+        empty = ok and f"ban add {PROBE_REAL}/32" not in listed()
+        ctl2_log = open(os.path.join(work, "control-real2.log"), "w")
+        ctl2 = subprocess.Popen([args.binary, "--rules", rules, "--journal", journal],
+                                stdout=ctl2_log, stderr=subprocess.STDOUT)
+        procs.append(ctl2)
+        replayed = ok and wait_for(lambda: f"ban add {PROBE_REAL}/32" in listed(), 10)
+        check(journaled and empty and replayed,
+              "sipwall-control killed, dataplane restarted empty, sipwall-control restarted: the "
+              f"journal is replayed and the ban is back: {listed().splitlines()[1:2] if ok else ''}")
     finally:
         for p in reversed(procs):
             stop(p)
@@ -775,22 +795,23 @@ def main():
                     p.wait()
         if dataplane:
             dataplane.stop()
-    # Under a sanitizer build a report in sipwall-control's output is a failure.
-    for name in ("control.log", "control-real.log"):
-        path = os.path.join(work, name)
-        if os.path.exists(path):
-            reports = [l for l in open(path, errors="replace").read().splitlines()
-                       if re.search(r"runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer", l)]
-            check(not reports, f"no sanitizer report in {name}" + "".join("\n  " + r for r in reports[:5]))
     if args.dataplane and not failures:
         try:
             real_dataplane_phase(args, work, check)
         except Exception as e:  # noqa: BLE001 - reported as a failure with the logs below
             failures.append(f"exception: {e!r}")
             print("FAIL exception:", repr(e))
+    # Under a sanitizer build a report in sipwall-control's output is a failure.
+    for name in ("control.log", "control-real.log", "control-real2.log"):
+        path = os.path.join(work, name)
+        if os.path.exists(path):
+            reports = [l for l in open(path, errors="replace").read().splitlines()
+                       if re.search(r"runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer", l)]
+            check(not reports, f"no sanitizer report in {name}" + "".join("\n  " + r for r in reports[:5]))
     if failures:
         for name in ("control.log", "counters.txt", "events.jsonl", "kamailio.log",
-                     "control-real.log", "dataplane-a.log", "dataplane-b.log"):
+                     "control-real.log", "control-real2.log", "dataplane-a.log",
+                     "dataplane-b.log", "dataplane-c.log", "journal"):
             path = os.path.join(work, name)
             if os.path.exists(path):
                 print(f"---- {name}")
