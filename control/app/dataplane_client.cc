@@ -242,8 +242,12 @@ void DataplaneClient::on_reply(const std::string& first) {
     std::from_chars(first.data() + at + 6, first.data() + first.size(), epoch);
   }
   // A restarted dataplane lost its tables; a restarted sipwall-control that read its journal
-  // replaces what the run before it left there.
-  const bool restarted = (epoch_.has_value() && *epoch_ != epoch) || sync_on_first_connect_;
+  // replaces what the run before it left there. With a journal file the journal is the whole
+  // state, so every reconnect syncs: the boot epoch is in whole seconds, and a dataplane
+  // restarted within the same second would otherwise look like the one before.
+  const bool reconnect = epoch_.has_value();
+  const bool restarted = (reconnect && *epoch_ != epoch) || sync_on_first_connect_ ||
+                         (reconnect && !journal_path_.empty());
   sync_on_first_connect_ = false;
   epoch_ = epoch;
   if (restarted) {

@@ -11,7 +11,8 @@
 // With a journal file (`--journal`), the journal also survives sipwall-control: it is written
 // (atomically, at most once a second) when it changed, read at start, and the first connection
 // of a run that read one replays it with a sync too, so a restarted sipwall-control neither
-// loses nor duplicates the bans of the run before.
+// loses nor duplicates the bans of the run before; and since the journal is then the whole
+// state, every reconnect syncs (no need to trust the epoch).
 
 #include <cstddef>
 #include <cstdint>
