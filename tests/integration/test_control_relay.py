@@ -382,7 +382,8 @@ class DigestProbe:
     def register(self, user, auth=None):
         self.cseq += 1
         lines = [f"REGISTER sip:{REALM} SIP/2.0",
-                 f"Via: SIP/2.0/UDP {self.local[0]}:{self.local[1]};branch=z9hG4bKp{self.cseq}x{time.monotonic_ns()}",
+                 f"Via: SIP/2.0/UDP {self.local[0]}:{self.local[1]};"
+                 f"branch=z9hG4bKp{self.cseq}x{time.monotonic_ns()}",
                  f"From: <sip:{user}@{REALM}>;tag=p{self.cseq}",
                  f"To: <sip:{user}@{REALM}>",
                  f"Call-ID: probe{self.cseq}@{self.local[0]}",
@@ -499,8 +500,9 @@ def real_dataplane_phase(args, work, check):
         # looks like the same dataplane; with --journal every reconnect syncs anyway.
         dp, ok = start_dataplane("b")
         back = ok and wait_for(lambda: f"ban add {PROBE_REAL}/32" in listed(), 10)
-        check(back, "the dataplane restarted at once (empty tables, maybe the same epoch): sipwall-control "
-              f"reconnects and syncs the ban back: {listed().splitlines()[1:2] if ok else ''}")
+        check(back, "the dataplane restarted at once (empty tables, maybe the same epoch): "
+              "sipwall-control reconnects and syncs the ban back: "
+              f"{listed().splitlines()[1:2] if ok else ''}")
 
         # sipwall-control is killed (no clean exit); the dataplane restarts meanwhile and
         # comes back empty; a new sipwall-control reads the journal and syncs the ban back.
@@ -518,7 +520,8 @@ def real_dataplane_phase(args, work, check):
         replayed = ok and wait_for(lambda: f"ban add {PROBE_REAL}/32" in listed(), 10)
         check(journaled and empty and replayed,
               "sipwall-control killed, dataplane restarted empty, sipwall-control restarted: the "
-              f"journal is replayed and the ban is back: {listed().splitlines()[1:2] if ok else ''}")
+              "journal is replayed and the ban is back: "
+              f"{listed().splitlines()[1:2] if ok else ''}")
     finally:
         for p in reversed(procs):
             stop(p)
@@ -726,7 +729,8 @@ def main():
         with open(rules_file, "a") as f:
             f.write("core test:core2 127.0.0.99\n")
         ctl.send_signal(signal.SIGHUP)
-        refused = wait_for(lambda: "reload refused" in open(os.path.join(work, "control.log")).read(), 5)
+        control_log = os.path.join(work, "control.log")
+        refused = wait_for(lambda: "reload refused" in open(control_log).read(), 5)
         status = tcp_register("bob", BOB_PASSWORD)
         check(refused and status is not None and status.startswith("SIP/2.0 200"),
               "SIGHUP with a second core: reload refused (file:line:column on stderr), bob still "
@@ -739,7 +743,8 @@ def main():
         ctl.send_signal(signal.SIGHUP)
         reloaded = wait_for(lambda: "reloaded" in open(os.path.join(work, "control.log")).read(), 5)
         after = tcp_register("carol", "Carol-Password-3z")
-        check(r.returncode == 0 and reloaded and before is not None and " 401 " in before.split("\r\n")[0]
+        check(r.returncode == 0 and reloaded and before is not None
+              and " 401 " in before.split("\r\n")[0]
               and after is not None and after.startswith("SIP/2.0 200"),
               "carol added with sipwall-passwd: refused before SIGHUP, registers after it")
 
@@ -804,8 +809,9 @@ def main():
         path = os.path.join(work, name)
         if os.path.exists(path):
             reports = [l for l in open(path, errors="replace").read().splitlines()
-                       if re.search(r"runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer", l)]
-            check(not reports, f"no sanitizer report in {name}" + "".join("\n  " + r for r in reports[:5]))
+                       if re.search(r"runtime error:|ERROR: (?:Address|Leak)Sanitizer", l)]
+            check(not reports,
+                  f"no sanitizer report in {name}" + "".join("\n  " + r for r in reports[:5]))
     if failures:
         for name in ("control.log", "counters.txt", "events.jsonl", "kamailio.log",
                      "control-real.log", "control-real2.log", "dataplane-a.log",
