@@ -21,6 +21,8 @@ packages=(
   # operations: Prometheus (promtool checks the alert rules), Alertmanager (amtool),
   # systemd-analyze for the units
   prometheus prometheus-alertmanager systemd
+  # fail2ban-regex checks deploy/fail2ban/sipwall-control.conf against sipwall-control's events
+  fail2ban
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pipeline/filter_config.h"
+#include "rules/control_config.h"
 #include "rules/diagnostics.h"
 #include "rules/include_resolver.h"
 #include "rules/limit_plan.h"
@@ -60,6 +61,9 @@ struct CompiledRules {
   // True when limit_plan is exactly filter.limits (no method lists beyond INVITE / REGISTER /
   // OPTIONS, one limit per class, global aggregation). Overrides are only in limit_plan.
   bool limits_fit_classes = false;
+  // The statements only sipwall-control reads (core, trunks, accounts, ...); the dataplane
+  // ignores them. Service addresses and ports are in `filter`, shared by both processes.
+  ControlConfig control;
   std::string version;             // content hash of every file read ("fnv1a64:...")
   std::vector<std::string> files;  // every file read, root first (for a file watcher)
   CompileStats stats;

@@ -158,6 +158,7 @@ RulesResult compile_rules_file(const std::string& path, const CompileOptions& op
     rules.filter.service_addresses.push_back(d.address);
     rules.service_ids.push_back(d.id);
   }
+  rules.control = set.control;
   rules.limit_plan = std::move(plan);
   rules.version = std::move(resolved.version);
   rules.files = std::move(resolved.files);

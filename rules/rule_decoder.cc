@@ -102,6 +102,28 @@ const std::vector<StatementSpec>& specs() {
        0,
        {"bans", "trusted", "pinholes"},
        {}},
+      // sipwall-control only (the dataplane ignores them): FORMAT.md, "Control plane".
+      {"control",
+       "control [realm=NAME] [credentials=FILE] [dataplane=SOCKET] "
+       "[unknown-source=challenge|reject|silence] [algorithms=A,...] [nonce-lifetime=SECONDS] "
+       "[nonce-binding-ipv4=N|off] [nonce-binding-ipv6=N|off]",
+       0,
+       {"realm", "credentials", "dataplane", "unknown-source", "algorithms", "nonce-lifetime",
+        "nonce-binding-ipv4", "nonce-binding-ipv6"},
+       {}},
+      {"core", "core ID ADDRESS [port=N]", 2, {"port"}, {}},
+      {"trunk",
+       "trunk ID PREFIX[,PREFIX...] [digest=yes|no] [nonce-binding=N|off]",
+       2,
+       {"digest", "nonce-binding"},
+       {}},
+      {"account", "account ID USER [sources=PREFIX[,PREFIX...]]", 2, {"sources"}, {}},
+      {"brute-force",
+       "brute-force [source-failures=N] [account-failures=N] [window=SECONDS] [ban=SECONDS] "
+       "[ban-max=SECONDS] [lockout=SECONDS] [trust=SECONDS]",
+       0,
+       {"source-failures", "account-failures", "window", "ban", "ban-max", "lockout", "trust"},
+       {}},
   };
   return kSpecs;
 }
@@ -237,6 +259,11 @@ class Decoder {
     if (kw == "service") return service(a);
     if (kw == "transit") return transit(a);
     if (kw == "tables") return tables(a);
+    if (kw == "control") return control(a);
+    if (kw == "core") return core(a);
+    if (kw == "trunk") return trunk(a);
+    if (kw == "account") return account(a);
+    if (kw == "brute-force") return brute_force(a);
   }
 
   // ---- values -------------------------------------------------------------------------------
@@ -467,6 +494,251 @@ class Decoder {
       if (n && claim_setting("tables " + std::string(f.key), v->where)) {
         out_.settings.*f.member = static_cast<size_t>(*n);
       }
+    }
+  }
+
+  // ---- control plane (sipwall-control only) -------------------------------------------------
+
+  // A path relative to the folder of the file it is written in, as includes are.
+  static std::string relative_to_file(const Value& v) {
+    if (v.text.starts_with('/')) return v.text;
+    const size_t slash = v.where.file.rfind('/');
+    if (slash == std::string::npos) return v.text;
+    return v.where.file.substr(0, slash + 1) + v.text;
+  }
+
+  std::optional<uint8_t> binding(const Value& v, std::string_view key) {
+    if (v.kind == TokenKind::word && v.text == "off") return kNonceBindingOff;
+    const auto n = number(v, key, 0, 128);
+    if (!n) return std::nullopt;
+    return static_cast<uint8_t>(*n);
+  }
+
+  // PREFIX[,PREFIX...], each checked like a single prefix (column of each in errors).
+  std::optional<std::vector<IpPrefix>> prefix_list(const Value& v) {
+    if (!expect_text(v, "a prefix list")) return std::nullopt;
+    std::vector<IpPrefix> out;
+    std::string_view rest = v.text;
+    uint32_t col = v.where.column;
+    bool ok = true;
+    while (true) {
+      const size_t comma = rest.find(',');
+      Value one{TokenKind::word,
+                std::string(rest.substr(0, comma)),
+                {},
+                {v.where.file, v.where.line, col}};
+      if (const auto p = prefix(one)) {
+        if (std::find(out.begin(), out.end(), *p) != out.end()) {
+          diags_.error(one.where, "prefix " + p->to_string() + " listed twice");
+          ok = false;
+        } else {
+          out.push_back(*p);
+        }
+      } else {
+        ok = false;
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+      col += static_cast<uint32_t>(comma + 1);
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  void control(const Args& a) {
+    ControlSettings& c = out_.control.settings;
+    if (const Value* v = a.key("realm")) {
+      if (expect_text(*v, "a realm") && claim_setting("control realm", v->where)) {
+        if (v->text.empty() || v->text.find_first_of("\"\\\r\n") != std::string::npos) {
+          diags_.error(v->where, "bad realm " + Args::describe(*v) +
+                                     " (expected a name without quotes, backslashes or line "
+                                     "breaks, e.g. sip.example.com)");
+        } else {
+          c.realm = v->text;
+        }
+      }
+    }
+    if (const Value* v = a.key("credentials")) {
+      if (expect_text(*v, "a file name") && claim_setting("control credentials", v->where)) {
+        c.credentials = relative_to_file(*v);
+      }
+    }
+    if (const Value* v = a.key("dataplane")) {
+      if (expect_text(*v, "a socket path") && claim_setting("control dataplane", v->where)) {
+        c.dataplane_socket = relative_to_file(*v);
+      }
+    }
+    if (const Value* v = a.key("unknown-source")) {
+      const auto ch = choice(*v, "unknown-source action", {"challenge", "reject", "silence"});
+      if (ch && claim_setting("control unknown-source", v->where)) {
+        c.unknown_source = static_cast<UnknownSourceAction>(*ch);
+      }
+    }
+    if (const Value* v = a.key("algorithms")) algorithms(*v, c);
+    if (const Value* v = a.key("nonce-lifetime")) {
+      const auto n = number(*v, "nonce-lifetime", 10, 86400);
+      if (n && claim_setting("control nonce-lifetime", v->where)) {
+        c.nonce_lifetime_s = static_cast<uint32_t>(*n);
+      }
+    }
+    if (const Value* v = a.key("nonce-binding-ipv4")) {
+      const auto b = binding(*v, "nonce-binding-ipv4");
+      if (b && *b != kNonceBindingOff && *b > 32) {
+        diags_.error(v->where, "bad number " + Args::describe(*v) +
+                                   " for 'nonce-binding-ipv4' (expected 0 to 32, or off)");
+      } else if (b && claim_setting("control nonce-binding-ipv4", v->where)) {
+        c.nonce_binding_v4 = *b;
+      }
+    }
+    if (const Value* v = a.key("nonce-binding-ipv6")) {
+      const auto b = binding(*v, "nonce-binding-ipv6");
+      if (b && claim_setting("control nonce-binding-ipv6", v->where)) c.nonce_binding_v6 = *b;
+    }
+  }
+
+  void algorithms(const Value& v, ControlSettings& c) {
+    if (!expect_text(v, "an algorithm list")) return;
+    std::vector<DigestAlgorithm> list;
+    std::string_view rest = v.text;
+    uint32_t col = v.where.column;
+    while (true) {
+      const size_t comma = rest.find(',');
+      const std::string_view name = rest.substr(0, comma);
+      const SourceLocation at{v.where.file, v.where.line, col};
+      const auto alg = digest_algorithm_from_name(name);
+      if (!alg) {
+        diags_.error(at, "bad digest algorithm " + quoted(name) +
+                             " (expected one of SHA-512-256, SHA-256, MD5, in preference order)");
+        return;
+      }
+      if (std::find(list.begin(), list.end(), *alg) != list.end()) {
+        diags_.error(at, "digest algorithm " + quoted(name) + " listed twice");
+        return;
+      }
+      list.push_back(*alg);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+      col += static_cast<uint32_t>(comma + 1);
+    }
+    if (claim_setting("control algorithms", v.where)) c.algorithms = std::move(list);
+  }
+
+  void core(const Args& a) {
+    const Value& id = a.positional(0);
+    bool ok = claim_id(id);
+    const Value& av = a.positional(1);
+    const auto address =
+        av.kind == TokenKind::word ? IpAddress::parse(av.text) : std::optional<IpAddress>{};
+    if (!address) {
+      diags_.error(av.where, "bad core address " + Args::describe(av) +
+                                 " (expected one IPv4 or IPv6 address, e.g. 192.0.2.20, and the "
+                                 "port in port=)");
+      ok = false;
+    }
+    CoreDecl d{id.text, a.statement().where, address.value_or(IpAddress{}), 5060};
+    if (const Value* v = a.key("port")) {
+      const auto n = number(*v, "port", 1, 65535);
+      ok = n.has_value() && ok;
+      if (n) d.port = static_cast<uint16_t>(*n);
+    }
+    if (!ok) return;
+    if (out_.control.core) {
+      diags_.error(a.statement().where, "a second core (the first is " +
+                                            quoted(out_.control.core->id) + " at " +
+                                            out_.control.core->where.to_string() + ")");
+      return;
+    }
+    out_.control.core = std::move(d);
+  }
+
+  void trunk(const Args& a) {
+    const Value& id = a.positional(0);
+    bool ok = claim_id(id);
+    const Value& pv = a.positional(1);
+    const auto prefixes = prefix_list(pv);
+    ok = prefixes.has_value() && ok;
+    TrunkDecl d{id.text, a.statement().where, prefixes.value_or(std::vector<IpPrefix>{}), false,
+                std::nullopt};
+    if (const Value* v = a.key("digest")) {
+      const auto c = choice(*v, "digest", {"yes", "no"});
+      ok = c.has_value() && ok;
+      d.digest = c == 0u;
+    }
+    if (const Value* v = a.key("nonce-binding")) {
+      const auto b = binding(*v, "nonce-binding");
+      ok = b.has_value() && ok;
+      d.nonce_binding = b;
+    }
+    if (!ok) return;
+    // A source belongs to one trunk: the same prefix in two would make the answer depend on
+    // the order of the statements.
+    for (const TrunkDecl& prev : out_.control.trunks) {
+      for (const IpPrefix& p : d.prefixes) {
+        if (std::find(prev.prefixes.begin(), prev.prefixes.end(), p) != prev.prefixes.end()) {
+          diags_.error(pv.where, "prefix " + p.to_string() + " is already in trunk " +
+                                     quoted(prev.id) + " (at " + prev.where.to_string() + ")");
+          return;
+        }
+      }
+    }
+    out_.control.trunks.push_back(std::move(d));
+  }
+
+  void account(const Args& a) {
+    const Value& id = a.positional(0);
+    bool ok = claim_id(id);
+    const Value& uv = a.positional(1);
+    if (uv.kind == TokenKind::pattern || uv.text.empty() ||
+        uv.text.find_first_of("@ \t\"\\") != std::string::npos) {
+      diags_.error(uv.where, "bad user " + Args::describe(uv) +
+                                 " (expected the digest user name without '@realm', e.g. alice)");
+      ok = false;
+    }
+    AccountDecl d{id.text, a.statement().where, uv.text, {}};
+    if (const Value* v = a.key("sources")) {
+      const auto prefixes = prefix_list(*v);
+      ok = prefixes.has_value() && ok;
+      if (prefixes) d.sources = *prefixes;
+    }
+    if (!ok) return;
+    for (const AccountDecl& prev : out_.control.accounts) {
+      if (prev.user == d.user) {
+        diags_.error(uv.where, "user " + quoted(d.user) + " already has account " +
+                                   quoted(prev.id) + " (at " + prev.where.to_string() + ")");
+        return;
+      }
+    }
+    out_.control.accounts.push_back(std::move(d));
+  }
+
+  void brute_force(const Args& a) {
+    struct Field {
+      std::string_view key;
+      uint64_t min, max;
+      uint32_t BruteForceSettings::*member;
+    };
+    static constexpr Field kFields[] = {
+        {"source-failures", 1, 1'000'000, &BruteForceSettings::source_failures},
+        {"account-failures", 1, 1'000'000, &BruteForceSettings::account_failures},
+        {"window", 1, 86400, &BruteForceSettings::window_s},
+        {"ban", 1, 31'536'000, &BruteForceSettings::ban_s},
+        {"ban-max", 1, 31'536'000, &BruteForceSettings::ban_max_s},
+        {"lockout", 1, 86400, &BruteForceSettings::lockout_s},
+        {"trust", 10, 86400, &BruteForceSettings::trust_s},
+    };
+    BruteForceSettings& b = out_.control.settings.brute_force;
+    for (const Field& f : kFields) {
+      const Value* v = a.key(f.key);
+      if (!v) continue;
+      const auto n = number(*v, f.key, f.min, f.max);
+      if (n && claim_setting("brute-force " + std::string(f.key), v->where)) {
+        b.*f.member = static_cast<uint32_t>(*n);
+      }
+    }
+    if (b.ban_max_s < b.ban_s) {
+      diags_.error(a.statement().where, "brute-force ban-max= (" + std::to_string(b.ban_max_s) +
+                                            ") is shorter than ban= (" + std::to_string(b.ban_s) +
+                                            ")");
     }
   }
 

@@ -9,6 +9,7 @@
 #include "common/ip_address.h"
 #include "limit/limit_config.h"
 #include "pipeline/filter_config.h"
+#include "rules/control_config.h"
 #include "rules/diagnostics.h"
 #include "rules/limit_plan.h"
 #include "sig/signature_rule.h"
@@ -76,6 +77,7 @@ struct RuleSet {
   std::vector<TrustDecl> trust;
   std::vector<ServiceDecl> services;
   std::vector<SignatureDecl> signatures;
+  ControlConfig control;  // sipwall-control's statements; the dataplane ignores them
 };
 
 }  // namespace sipwall::rules

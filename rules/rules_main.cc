@@ -17,6 +17,7 @@ namespace {
 using sipwall::rules::compile_rules_file;
 using sipwall::rules::CompileOptions;
 using sipwall::rules::CompileStats;
+using sipwall::rules::ControlConfig;
 
 constexpr int kValid = 0;
 constexpr int kInvalid = 1;
@@ -95,7 +96,15 @@ int check(const std::vector<std::string_view>& args) {
             << s.overrides << " overrides, " << s.acl_entries << " acl entries, " << s.files
             << (s.files == 1 ? " file" : " files") << ", version " << result.rules->version
             << ", parse " << format_ms(s.parse_ms) << " ms, compile " << format_ms(s.compile_ms)
-            << " ms, database " << s.database_bytes << " bytes\n";
+            << " ms, database " << s.database_bytes << " bytes";
+  // Only when there is a control plane to speak of, so dataplane-only sets print as before.
+  const ControlConfig& c = result.rules->control;
+  if (c.core || !c.trunks.empty() || !c.accounts.empty()) {
+    std::cout << "; control: core " << (c.core ? c.core->id : "none") << ", " << c.trunks.size()
+              << (c.trunks.size() == 1 ? " trunk, " : " trunks, ") << c.accounts.size()
+              << (c.accounts.size() == 1 ? " account" : " accounts");
+  }
+  std::cout << "\n";
   return kValid;
 }
 

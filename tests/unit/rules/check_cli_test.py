@@ -41,6 +41,17 @@ def main():
            cwd=a.rules)
     expect('operator set', ['check', 'good.rules'], 0,
            stdout_has=['good.rules: ok: 32 signatures, 4 limits, 1 overrides, 2 acl entries'])
+    expect('control statements', ['check', 'control.rules'], 0,
+           stdout_has=['control.rules: ok: 32 signatures, 4 limits, 1 overrides, 2 acl entries',
+                       '; control: core site:core, 2 trunks, 1 account'])
+    expect('control statement errors', ['check', 'control_bad.rules'], 1, stderr_has=[
+        "control_bad.rules:2:1: error: a second core (the first is 'site:core' at "
+        "control_bad.rules:1:1)",
+        "control_bad.rules:4:15: error: prefix 198.51.100.0/24 is already in trunk 'site:t1' "
+        "(at control_bad.rules:3:1)",
+        "control_bad.rules:5:28: error: bad digest algorithm 'MD5-sess'",
+        "control_bad.rules:5:52: error: bad unknown-source action 'drop'",
+        'control_bad.rules: 4 errors'])
     expect('syntax errors', ['check', 'bad_syntax.rules'], 1, stderr_has=[
         "bad_syntax.rules:2:37: error: bad number 'fast' for 'rate'",
         "bad_syntax.rules:3:19: error: bad prefix '203.0.113.0/33'",

@@ -89,7 +89,7 @@ TEST(RuleCompiler, GoldenErrorsEveryKind) {
             "main.rules:1:1: error: unknown statement 'frobnicate' (expected one of include, "
             "profile, sip-limits, ports, sip-by-content, source-prefix, source-table, "
             "acl-default, limit, override, allow, deny, signature, trust, punt-budget, "
-            "pass-budget, service, transit, tables)\n"
+            "pass-budget, service, transit, tables, control, core, trunk, account, brute-force)\n"
             "main.rules:2:37: error: unknown key 'colour' for 'limit' (expected one of class, "
             "methods, rate, burst, ipv4-prefix, ipv6-prefix)\n"
             "main.rules:3:25: error: missing value after 'rate=' (the value follows '=' without "

@@ -102,7 +102,7 @@ TEST(RuleDecoder, GoldenErrors) {
        "d.rules:1:1: error: unknown statement 'frob' (expected one of include, profile, "
        "sip-limits, ports, sip-by-content, source-prefix, source-table, acl-default, limit, "
        "override, allow, deny, signature, trust, punt-budget, pass-budget, service, transit, "
-       "tables)\n"},
+       "tables, control, core, trunk, account, brute-force)\n"},
       {"limit l class=sip rate=1 burst=1 colour=red\n",
        "d.rules:1:34: error: unknown key 'colour' for 'limit' (expected one of class, methods, "
        "rate, burst, ipv4-prefix, ipv6-prefix)\n"},
