@@ -13,8 +13,8 @@ carry no address, so their kernels send nothing of their own. It checks that:
 
 * every frame sent is judged exactly once, by more than one worker, and the totals per
   verdict and drop reason are the offline run's on the same capture times the rounds sent
-  (but for rare punt-budget refusals of a worker that lost its CPU for over 10 ms: see
-  budget_stall_refusals);
+  (the lifted punt budget refuses nothing, even to a worker that lost its CPU for over 10 ms:
+  see no_budget_refusals);
 * rule sets reloaded under traffic (SIGHUP and the control socket, four QSBR readers) judge
   each frame wholly under one set or the other; refused sets leave the old one running;
 * SIGTERM while the sender still sends: exit 0 and the final counters balance,
@@ -198,22 +198,15 @@ class MultiWorker(unittest.TestCase):
         rounds, rest = divmod(frames, len(per))
         return rounds * per.count(kind) + per[:rest].count(kind)
 
-    def budget_stall_refusals(self, c: dict[str, int], judged: int,
-                              want: dict[tuple[str, ...], int]) -> None:
+    def no_budget_refusals(self, c: dict[str, int], want: dict[tuple[str, ...], int]) -> None:
         """SIP frames reach the shared punt budget, lifted far above the traffic; `want` gives
-        how many each group of verdict counters should hold. The budget's meters tolerate 10 ms
-        of clock difference: a worker that loses its CPU that long between reading its clock
-        and judging (four workers on two busy CPUs) can be refused anyway. Such refusals are
-        counted as punt_budget drops (never lost), stay rare, and each takes a frame from
-        exactly one group."""
-        refused = c["drop.punt_budget"]
-        self.assertEqual(c["punt_budget.refused.untrusted"], 0)
-        self.assertLessEqual(refused, judged // 100, "the lifted budget refused real traffic")
+        how many each group of verdict counters should hold. The budget refuses none of them,
+        not even for a worker that lost its CPU for longer than the meters' 10 ms tolerance
+        between reading its clock and judging (four workers on two busy CPUs): the budget's
+        time is the latest any worker published, and a refusal is checked again at it."""
+        self.assertEqual(c.get("drop.punt_budget", 0), 0, "the lifted budget refused traffic")
         got = {keys: sum(c[k] for k in keys) for keys in want}
-        self.assertEqual(sum(got.values()) + refused, sum(want.values()), got)
-        for keys, n in want.items():
-            self.assertLessEqual(got[keys], n, keys)
-            self.assertGreaterEqual(got[keys], n - refused, keys)
+        self.assertEqual(got, want)
 
     def test_verdicts_are_the_offline_ones_however_the_queues_are_filled(self) -> None:
         dp = self.start_dataplane()
@@ -230,7 +223,7 @@ class MultiWorker(unittest.TestCase):
         self.assertEqual(final["pass"], rounds * self.offline["pass"])
         self.assertEqual(final["drop.acl"], rounds * self.offline["drop_reasons"]["acl"])
         reasons = self.offline["drop_reasons"]
-        self.budget_stall_refusals(final, n, {
+        self.no_budget_refusals(final, {
             ("punt",): rounds * self.offline["punt"],
             ("drop.signature",): rounds * reasons["signature"],
             ("drop.malformed_sip",): rounds * reasons["malformed_sip"]})
@@ -270,7 +263,7 @@ class MultiWorker(unittest.TestCase):
         # Unchanged by either set: exact. Probes: dropped by A's signature or punted by B.
         for kind in ("pass", "drop/acl"):
             self.assertEqual(c[kind.replace("/", ".")], self.expected(n, kind), kind)
-        self.budget_stall_refusals(c, n, {
+        self.no_budget_refusals(c, {
             ("punt", "drop.signature"):
                 self.expected(n, "punt") + self.expected(n, "drop/signature"),
             ("drop.malformed_sip",): self.expected(n, "drop/malformed_sip")})

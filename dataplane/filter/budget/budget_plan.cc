@@ -11,7 +11,10 @@ MeterParams meter_for_rate(double per_second, uint64_t min_burst) {
   if (per_second <= 0) return p;
   p.closed = false;
   p.cost = static_cast<double>(kNanosPerSecond * kBudgetUnitsPerNano) / per_second;
+  // At most 2.56e11 units per message at 1/s: far inside 64 bits with 16 fraction bits.
+  p.cost_q16 = static_cast<uint64_t>(std::min(p.cost * 65536.0 + 0.5, 1.8e19));
   p.tolerance = std::max(kBudgetBurst * kBudgetUnitsPerNano, p.cost_of(min_burst));
+  p.chunk = p.tolerance / kCreditChunksPerTolerance;
   return p;
 }
 

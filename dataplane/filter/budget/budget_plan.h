@@ -15,6 +15,9 @@ namespace sipwall {
 // at least one message (or one jumbo frame of bytes).
 inline constexpr Nanos kBudgetBurst = 10 * kNanosPerMilli;
 inline constexpr uint64_t kBudgetBurstFrameBytes = 9216;
+// A worker prepays a meter's tolerance in this many parts (MeterCredit): with W workers the
+// meters hold back at most W/16 of their burst in prepaid credit.
+inline constexpr uint64_t kCreditChunksPerTolerance = 16;
 // Reserved shares per budget: `trust` statements with reserve=N, numbered in rule-file order.
 inline constexpr size_t kMaxReserves = 256;
 inline constexpr uint16_t kNoReserve = UINT16_MAX;

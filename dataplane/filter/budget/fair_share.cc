@@ -22,20 +22,4 @@ void FairShare::roll(Nanos now, double floor) {
   window_end_ = now - (now % kFairWindow) + kFairWindow;
 }
 
-bool FairShare::over_fair_part(uint64_t hash, Nanos now, double floor) {
-  if (now >= window_end_ || window_end_ == 0) roll(now, floor);
-  Slot& s = slot(hash);
-  if (s.epoch != epoch_) {
-    s.epoch = epoch_;
-    s.used = 0;
-    ++active_;
-  }
-  return s.used >= fair_part_;
-}
-
-void FairShare::granted(uint64_t hash) {
-  ++slot(hash).used;
-  ++granted_;
-}
-
 }  // namespace sipwall

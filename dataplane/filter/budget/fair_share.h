@@ -35,9 +35,28 @@ class FairShare {
   // Rolls the window when `now` passed its end; `floor` is this worker's untrusted share of one
   // window in messages. Then counts a request from `hash`; true when that slot had already been
   // granted its fair part this window.
-  bool over_fair_part(uint64_t hash, Nanos now, double floor);
+  bool over_fair_part(uint64_t hash, Nanos now, double floor) {
+    if (window_over(now)) roll(now, floor);
+    return over_fair_part(hash);
+  }
+  // The same in two steps, so the caller computes `floor` only when the window rolls (once per
+  // kFairWindow, not per message): roll() when window_over(now), then over_fair_part(hash).
+  bool window_over(Nanos now) const { return now >= window_end_ || window_end_ == 0; }
+  void roll(Nanos now, double floor);
+  bool over_fair_part(uint64_t hash) {
+    Slot& s = slot(hash);
+    if (s.epoch != epoch_) {
+      s.epoch = epoch_;
+      s.used = 0;
+      ++active_;
+    }
+    return s.used >= fair_part_;
+  }
   // Counts a message granted to `hash` (after over_fair_part for the same packet).
-  void granted(uint64_t hash);
+  void granted(uint64_t hash) {
+    ++slot(hash).used;
+    ++granted_;
+  }
   // Asks for `hash`'s slot ahead of over_fair_part (a burst prefetches its packets' slots).
   void prefetch(uint64_t hash) const { prefetch_for_write(&slots_[index(hash)]); }
 
@@ -53,7 +72,6 @@ class FairShare {
   };
   static size_t index(uint64_t hash) { return (hash >> 20) & (kFairSlots - 1); }
   Slot& slot(uint64_t hash) { return slots_[index(hash)]; }
-  void roll(Nanos now, double floor);
 
   std::unique_ptr<Slot[]> slots_;  // kFairSlots, zeroed
   uint32_t epoch_ = 1;

@@ -17,9 +17,17 @@ struct MeterParams {
   double cost = 0;         // units per message / byte; 0 with `closed`
   uint64_t tolerance = 0;  // burst, in units
   bool closed = true;      // rate 0: nothing conforms, forced charges are ignored
+  // What a worker prepays beyond a message's cost when its credit runs out (MeterCredit), in
+  // units: a sixteenth of the tolerance. 0: each message takes exactly its cost.
+  uint64_t chunk = 0;
+
+  // `cost` in 1/65536 units: cost_of() multiplies integers (a double to unsigned conversion
+  // costs a dozen instructions without AVX-512, and a decision makes four of them).
+  uint64_t cost_q16 = 0;
 
   uint64_t cost_of(uint64_t n) const {
-    return static_cast<uint64_t>(cost * static_cast<double>(n) + 0.5);
+    __extension__ using u128 = unsigned __int128;
+    return static_cast<uint64_t>((static_cast<u128>(n) * cost_q16 + 0x8000) >> 16);
   }
 };
 
@@ -39,6 +47,20 @@ class SharedMeter {
       const uint64_t next = std::max(tat, now) + cost;
       if (next - now > p.tolerance) return false;
       if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return true;
+    }
+  }
+
+  // Takes `cost + extra` units if they fit, else `cost` if that fits (one load for both);
+  // returns what it took: 0 when not even `cost` fits, and then the meter is untouched.
+  uint64_t take_up_to(BudgetTime now, uint64_t cost, uint64_t extra, const MeterParams& p) {
+    if (p.closed) return 0;
+    uint64_t tat = tat_.load(std::memory_order_relaxed);
+    while (true) {
+      const uint64_t from = std::max(tat, now);
+      uint64_t take = cost + extra;
+      if (from + take - now > p.tolerance) take = cost;
+      if (from + take - now > p.tolerance) return 0;
+      if (tat_.compare_exchange_weak(tat, from + take, std::memory_order_relaxed)) return take;
     }
   }
 

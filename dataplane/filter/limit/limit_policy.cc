@@ -88,11 +88,8 @@ std::span<const uint8_t> LimitPolicy::request_slots(std::string_view method) con
   return other_methods_;
 }
 
-BucketParams LimitPolicy::params(uint8_t slot, const IpAddress& source) const {
-  const CompiledSlot& c = slots_[slot];
-  if (!c.override_params.empty()) {
-    if (const auto m = c.overrides.match(source)) return c.override_params[m->entry];
-  }
+BucketParams LimitPolicy::params_with_overrides(const CompiledSlot& c, const IpAddress& source) {
+  if (const auto m = c.overrides.match(source)) return c.override_params[m->entry];
   return c.params;
 }
 

@@ -70,7 +70,14 @@ class LimitPolicy {
     return c.defined && !c.rtp && c.v4_prefix == v4_prefix && c.v6_prefix == v6_prefix;
   }
   // The slot's parameters for this source: the longest matching override, else its own.
-  BucketParams params(uint8_t slot, const IpAddress& source) const;
+  // Inline for a slot without overrides (the usual case; it runs for every bucket taken).
+  BucketParams params(uint8_t slot, const IpAddress& source) const {
+    const CompiledSlot& c = slots_[slot];
+    if (c.override_params.empty()) [[likely]] {
+      return c.params;
+    }
+    return params_with_overrides(c, source);
+  }
 
  private:
   struct CompiledSlot {
@@ -82,6 +89,7 @@ class LimitPolicy {
     PrefixTable overrides;  // entry index -> override_params
     std::vector<BucketParams> override_params;
   };
+  static BucketParams params_with_overrides(const CompiledSlot& c, const IpAddress& source);
   std::vector<CompiledSlot> slots_ = std::vector<CompiledSlot>(kMaxLimitSlots);
   std::vector<uint8_t> sip_all_, other_methods_, rtp_flow_, tcp_syn_;
   // Per method token: its first 8 octets packed, so most requests are told apart by one

@@ -180,5 +180,46 @@ TEST(BudgetGate, WithoutFairnessTheLightOnesWouldLose) {
   EXPECT_LT(s[1].granted, s[1].asked / 2);
 }
 
+// Workers read their clocks once per burst: one that lost its CPU for longer than the meters'
+// tolerance (10 ms) asks with a reading older than the time other workers moved the meters to.
+// An idle budget must still admit it (it once looked a tolerance in debt and was refused).
+TEST(BudgetGate, AWorkerWithAStaleClockIsNotRefusedByMetersOthersMovedOn) {
+  SharedBudget shared;
+  const BudgetPlan plan = BudgetPlan::build({100'000'000, 100'000'000'000, 30}, {});
+  auto gates = gates_for(shared, 2);
+  BudgetGate::Request fresh;
+  fresh.tier = Tier::trusted;
+  fresh.bytes = 200;
+  fresh.now = kStart;
+  // Worker 0 runs on for 50 ms (1,000 messages each 50 us), moving every meter along.
+  for (int i = 0; i < 1000; ++i) {
+    fresh.now = kStart + static_cast<Nanos>(i) * 50'000;
+    ASSERT_TRUE(gates[0].admit(plan, fresh, 2));
+  }
+  // Worker 1 still holds a reading from the start, 50 ms old: both tiers go through.
+  for (const Tier tier : {Tier::trusted, Tier::untrusted}) {
+    BudgetGate::Request stale = fresh;
+    stale.tier = tier;
+    stale.aggregate_hash = mix(7);
+    stale.now = kStart + 1000;
+    for (int i = 0; i < 100; ++i) EXPECT_TRUE(gates[1].admit(plan, stale, 2)) << i;
+  }
+}
+
+// The budget's time never runs ahead of the freshest reading by more than its publish step,
+// and a fresh reading is returned as it is.
+TEST(SharedBudget, TimeIsTheLatestPublishedForAStaleReading) {
+  SharedBudget shared;
+  const BudgetTime start = shared.time(kStart);
+  EXPECT_EQ(start, 0u);
+  const BudgetTime fresh = shared.time(kStart + 20 * kNanosPerMilli);
+  EXPECT_EQ(fresh, 20 * kNanosPerMilli * kBudgetUnitsPerNano);
+  EXPECT_EQ(shared.time(kStart + kNanosPerMilli), fresh);  // stale: the published time
+  // Less than a step after the published time: itself, not published.
+  const BudgetTime near = shared.time(kStart + 20 * kNanosPerMilli + 1000);
+  EXPECT_EQ(near, fresh + 1000 * kBudgetUnitsPerNano);
+  EXPECT_EQ(shared.time(kStart), fresh);
+}
+
 }  // namespace
 }  // namespace sipwall
