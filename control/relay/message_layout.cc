@@ -1,18 +1,8 @@
 #include "control/relay/message_layout.h"
 
+#include "sip/sip_char_class.h"
+
 namespace sipwall::relay {
-namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (fold(a[i]) != fold(b[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 bool lay_out(const SipMessage& m, MessageLayout& out) {
   const std::string_view raw = m.raw;
@@ -45,7 +35,7 @@ std::string without_params(std::string_view params, std::span<const std::string_
     while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
     while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
     bool drop = false;
-    for (std::string_view n : names) drop = drop || iequal(name, n);
+    for (std::string_view n : names) drop = drop || sipchar::iequals(name, n);
     if (!drop) out += param;
     if (next == std::string_view::npos) break;
     i = next;

@@ -3,17 +3,10 @@
 #include <charconv>
 #include <cstdint>
 
+#include "sip/sip_char_class.h"
+
 namespace sipwall {
 namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (fold(a[i]) != fold(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() &&
@@ -42,7 +35,7 @@ size_t skip_quoted(std::string_view s, size_t i) {
 std::string_view after_scheme(std::string_view uri, bool& is_tel) {
   is_tel = false;
   for (std::string_view scheme : {"sip:", "sips:", "tel:"}) {
-    if (uri.size() >= scheme.size() && iequal(uri.substr(0, scheme.size()), scheme)) {
+    if (uri.size() >= scheme.size() && sipchar::iequals(uri.substr(0, scheme.size()), scheme)) {
       is_tel = scheme == "tel:";
       return uri.substr(scheme.size());
     }
@@ -132,7 +125,7 @@ std::optional<std::string_view> sip_param(std::string_view params, std::string_v
     }
     const std::string_view param = params.substr(semi + 1, end - semi - 1);
     const size_t eq = param.find('=');
-    if (iequal(trim(param.substr(0, eq)), name)) {
+    if (sipchar::iequals(trim(param.substr(0, eq)), name)) {
       return eq == std::string_view::npos ? std::string_view{} : trim(param.substr(eq + 1));
     }
     i = end;
