@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "control/auth/digest_verifier.h"
+#include "perf/bench_host.h"
 #include "sip/sip_stream_framer.h"
 #include "sip/sip_validator.h"
 
@@ -27,21 +28,6 @@ constexpr Nanos kT0 = 1'767'225'600 * kNanosPerSecond;
 constexpr std::string_view kRealm = "sip.example.com";
 constexpr std::string_view kUri = "sip:sip.example.com";
 constexpr std::string_view kPassword = "Correct-Horse-9";
-
-double thread_ns() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
 
 std::string register_with(std::string_view authorization, size_t i) {
   const std::string n = std::to_string(i);
@@ -117,7 +103,7 @@ double run(const Args& args, std::optional<DigestAlgorithm> a) {
     SipStreamFramer framer;
     std::string_view rest = stream;
     size_t done = 0;
-    const double t0 = thread_ns();
+    const double t0 = thread_cpu_ns();
     while (!rest.empty()) {
       const StreamFrame f = framer.next(rest);
       SipMessage m;
@@ -146,7 +132,7 @@ double run(const Args& args, std::optional<DigestAlgorithm> a) {
       }
       ++done;
     }
-    const double ns = thread_ns() - t0;
+    const double ns = thread_cpu_ns() - t0;
     best = std::min(best, ns / static_cast<double>(done));
   }
   return best;

@@ -20,6 +20,7 @@
 
 #include "control/policy/policy_engine.h"
 #include "control/relay/stateless_relay.h"
+#include "perf/bench_host.h"
 #include "sip/sip_validator.h"
 
 namespace sipwall::perf {
@@ -29,21 +30,6 @@ constexpr Nanos kT0 = 1'767'225'600 * kNanosPerSecond;
 constexpr std::string_view kRealm = "sip.example.com";
 constexpr std::string_view kUri = "sip:sip.example.com";
 constexpr std::string_view kPassword = "Correct-Horse-9";
-
-double thread_ns() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
 
 std::string request(const std::string& authorization, size_t i) {
   std::string n = std::to_string(i);
@@ -109,7 +95,7 @@ double run(const Args& args, std::string_view password, bool expect_relay) {
                               i));
     }
     size_t bytes = 0;
-    const double start = thread_ns();
+    const double start = thread_cpu_ns();
     for (size_t i = 0; i < texts.size(); ++i) {
       SipMessage m;
       if (validator.validate(texts[i], m) != SipError::ok) {
@@ -134,7 +120,7 @@ double run(const Args& args, std::string_view password, bool expect_relay) {
         bytes += relay::make_reply(m, in, 401, "Unauthorized", lines).size();
       }
     }
-    const double ns = (thread_ns() - start) / static_cast<double>(texts.size());
+    const double ns = (thread_cpu_ns() - start) / static_cast<double>(texts.size());
     if (bytes == 0) std::exit(1);
     best = std::min(best, ns);
   }
