@@ -333,6 +333,19 @@ class Decoder {
     return ok;
   }
 
+  // One IPv4 or IPv6 address (no prefix length), or an error naming the statement.
+  std::optional<IpAddress> single_address(const Value& v, std::string_view what,
+                                          std::string_view example) {
+    const auto address =
+        v.kind == TokenKind::word ? IpAddress::parse(v.text) : std::optional<IpAddress>{};
+    if (!address) {
+      diags_.error(v.where, "bad " + std::string(what) + " address " + Args::describe(v) +
+                                " (expected one IPv4 or IPv6 address, " + std::string(example) +
+                                ")");
+    }
+    return address;
+  }
+
   // Ids share one namespace across every statement kind and every included file.
   bool claim_id(const Value& v) {
     if (!valid_id(v)) return false;
@@ -627,14 +640,8 @@ class Decoder {
     const Value& id = a.positional(0);
     bool ok = claim_id(id);
     const Value& av = a.positional(1);
-    const auto address =
-        av.kind == TokenKind::word ? IpAddress::parse(av.text) : std::optional<IpAddress>{};
-    if (!address) {
-      diags_.error(av.where, "bad core address " + Args::describe(av) +
-                                 " (expected one IPv4 or IPv6 address, e.g. 192.0.2.20, and the "
-                                 "port in port=)");
-      ok = false;
-    }
+    const auto address = single_address(av, "core", "e.g. 192.0.2.20, and the port in port=");
+    ok = ok && address.has_value();
     CoreDecl d{id.text, a.statement().where, address.value_or(IpAddress{}), 5060};
     if (const Value* v = a.key("port")) {
       const auto n = number(*v, "port", 1, 65535);
@@ -798,13 +805,8 @@ class Decoder {
     bool ok = claim_id(id);
     const Value& av = a.positional(1);
     const auto address =
-        av.kind == TokenKind::word ? IpAddress::parse(av.text) : std::optional<IpAddress>{};
-    if (!address) {
-      diags_.error(av.where, "bad service address " + Args::describe(av) +
-                                 " (expected one IPv4 or IPv6 address, e.g. 192.0.2.10 or "
-                                 "2001:db8::10, no prefix length)");
-      return;
-    }
+        single_address(av, "service", "e.g. 192.0.2.10 or 2001:db8::10, no prefix length");
+    if (!address) return;
     for (const ServiceDecl& prev : out_.services) {
       if (prev.address == *address) {
         diags_.error(av.where, "service address " + address->to_string() +
