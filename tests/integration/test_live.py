@@ -44,14 +44,13 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tools"))
 sys.path.insert(0, str(HERE.parent / "support"))
 import make_captures  # noqa: E402
-from netlab import control  # noqa: E402,F401  (test_multiworker imports it from here)
+from netlab import control, parse_counters  # noqa: E402,F401  (test_multiworker imports control from here)
 from test_offline import read_pcap  # noqa: E402
 
 BINARY: Path | None = None
 CTL: Path | None = None  # sipwallctl
 JUDGE_TIMEOUT_S = 60
 EXIT_TIMEOUT_S = 30
-COUNTER = re.compile(r"^\s+(\S+)\s+(\d+)$")
 METRICS_URL = re.compile(r"metrics on (http://\S+/metrics)")
 SAMPLE = re.compile(r'^(\w+)\{(\w+)="([^"]*)"\} (\S+)$')
 # What ASan, LSan and UBSan print first in a report. UBSan without halt_on_error only prints
@@ -171,17 +170,6 @@ def stop(proc: subprocess.Popen) -> int:
     """SIGTERM, then the exit status (TimeoutExpired if it hangs: callers kill it then)."""
     proc.send_signal(signal.SIGTERM)
     return proc.wait(timeout=EXIT_TIMEOUT_S)
-
-
-def parse_counters(text: str) -> dict[str, int]:
-    """The last counter table the program printed."""
-    tables = text.split("sipwall counters\n")
-    counters: dict[str, int] = {}
-    for line in tables[-1].splitlines():
-        m = COUNTER.match(line)
-        if m:
-            counters[m.group(1)] = int(m.group(2))
-    return counters
 
 
 class SanitizerReports(unittest.TestCase):
