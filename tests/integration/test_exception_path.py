@@ -30,6 +30,7 @@ import argparse
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -40,8 +41,8 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
-from netlab import (Process, can_run, dataplane_eal, parse_counters,  # noqa: E402,F401
-                    remove_dpdk_runtime, run)
+from netlab import (DPDK_RUNTIME, Process, can_run, clean_up_on_sigterm,  # noqa: E402,F401
+                    dataplane_eal, parse_counters, remove_dpdk_runtime, run)
 from test_live import sanitizer_reports  # noqa: E402
 
 BINARY: Path | None = None
@@ -168,9 +169,10 @@ def assert_no_sanitizer_reports(test: unittest.TestCase, tmp: Path) -> None:
 class Namespaces:
     """Three namespaces and two veth pairs with unique names; remove() is idempotent."""
 
+    NAMES = tuple(f"sw{os.getpid() % 100000}{role}" for role in ("dp", "car", "core"))
+
     def __init__(self) -> None:
-        tag = f"{os.getpid() % 100000}"
-        self.dp, self.carrier, self.core = (f"sw{tag}dp", f"sw{tag}car", f"sw{tag}core")
+        self.dp, self.carrier, self.core = self.NAMES
         self.created: list[str] = []
 
     def create(self) -> None:
@@ -366,12 +368,43 @@ class ExceptionPath(unittest.TestCase):
         self.assertNotEqual(gone.returncode, 0)
 
 
+class SigtermCleanUp(unittest.TestCase):
+    """meson stops a test past its timeout with SIGTERM: this file, run as a child and stopped
+    so while its dataplane runs in its namespaces, leaves no namespace, dataplane or EAL
+    runtime folder behind."""
+
+    def test_a_terminated_run_leaves_nothing(self) -> None:
+        why = can_run()
+        if why:
+            self.skipTest(why)
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--binary", str(BINARY),
+             "ExceptionPath.test_echo_from_both_sides_and_nothing_else_reaches_the_tap"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: child.poll() is None and (child.kill(), child.wait()))
+        names = [f"sw{child.pid % 100000}{role}" for role in ("dp", "car", "core")]
+        dataplane = f"file-prefix sipwall-.*-{child.pid}"
+        deadline = time.monotonic() + 60
+        while not (names[0] in run("ip", "netns", "list").stdout and
+                   run("pgrep", "-f", dataplane, check=False).returncode == 0):
+            self.assertIsNone(child.poll(), "the child ended before its dataplane started")
+            self.assertLess(time.monotonic(), deadline, "no dataplane in 60 s")
+            time.sleep(0.2)
+        child.send_signal(signal.SIGTERM)
+        self.assertEqual(child.wait(timeout=60), 128 + signal.SIGTERM)
+        listed = run("ip", "netns", "list").stdout
+        self.assertEqual([n for n in names if n in listed], [])
+        self.assertNotEqual(run("pgrep", "-f", dataplane, check=False).returncode, 0)
+        self.assertEqual(list(DPDK_RUNTIME.glob(f"sipwall-*-{child.pid}")), [])
+
+
 def main() -> None:
     global BINARY
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", type=Path, required=True)
     args, rest = ap.parse_known_args()
     BINARY = args.binary.resolve()
+    clean_up_on_sigterm(list(Namespaces.NAMES), f"sipwall-*-{os.getpid()}")
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
 
 

@@ -293,6 +293,7 @@ def main() -> None:
     ap.add_argument("--binary", type=Path, required=True)
     args, rest = ap.parse_known_args()
     netns.BINARY = args.binary.resolve()
+    netns.clean_up_on_sigterm(list(netns.Namespaces.NAMES), f"sipwall-*-{os.getpid()}")
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
 
 

@@ -78,6 +78,7 @@ class Process:
         self.file = open(log, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.file, stderr=subprocess.STDOUT, text=True,
                                      **popen)
+        _started.append(self.proc)
 
     @property
     def pid(self) -> int:
@@ -106,6 +107,30 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text()
+
+
+_started: list[subprocess.Popen] = []  # every Process of this run, for clean_up_on_sigterm
+
+
+def clean_up_on_sigterm(namespaces: list[str], dpdk_prefix_glob: str) -> None:
+    """SIGTERM (what meson sends a test past its timeout) would end a test without its
+    clean-ups: kill every Process started here by its PID, delete those of the named network
+    namespaces that exist and the EAL runtime folders of the glob, then exit."""
+
+    def handler(signum: int, _frame: object) -> None:
+        for proc in _started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=EXIT_TIMEOUT_S)
+        existing = {line.split(" ", 1)[0]
+                    for line in run("ip", "netns", "list", check=False).stdout.splitlines()}
+        for name in namespaces:
+            if name in existing:
+                run("ip", "netns", "del", name, check=False)
+        remove_dpdk_runtime(dpdk_prefix_glob)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def remove_dpdk_runtime(file_prefix_glob: str) -> None:
